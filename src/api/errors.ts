@@ -1,0 +1,63 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { logger } from '../logger';
+
+/** An error the API answers with: `{ "error": { "code", "message", "details" } }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function notFound(what: string, id: string): ApiError {
+  return new ApiError(404, 'not_found', `${what} ${id} does not exist`);
+}
+
+export function validationError(err: ZodError, where: 'body' | 'query' | 'path'): ApiError {
+  const details = err.issues.map((issue) => ({ path: [where, ...issue.path].join('.'), message: issue.message }));
+  return new ApiError(400, 'invalid_request', `invalid ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+}
+
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/** Turns every error into the JSON error shape; body-parser's own errors get their proper status. */
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  let apiError: ApiError;
+  if (err instanceof ApiError) apiError = err;
+  else if (err instanceof ZodError) apiError = validationError(err, 'body');
+  else if (isBodyParserError(err)) {
+    if (err.type === 'entity.too.large') apiError = new ApiError(413, 'payload_too_large', `request body exceeds ${err.limit} bytes`);
+    else if (err.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
+    else apiError = new ApiError(err.status ?? 400, 'bad_request', err.message);
+  } else {
+    logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    apiError = new ApiError(500, 'internal', 'internal error; see the server log');
+  }
+  res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, details: apiError.details ?? null } });
+};
+
+interface BodyParserError extends Error {
+  type: string;
+  status?: number;
+  limit?: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && 'status' in err;
+}
+
+/** Request bodies must be JSON: anything else is a 415, before the body is read. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !req.is('application/json')) {
+    return next(new ApiError(415, 'unsupported_media_type', 'send the body as application/json'));
+  }
+  next();
+};

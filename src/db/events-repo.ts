@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { CallEvent } from '../schemas/call-event';
+import type { Queryable } from './pool';
+
+export interface StoredEvent {
+  id: string;
+  callId: string;
+  clientId: string;
+  eventType: string;
+  payload: CallEvent;
+  payloadHash: string;
+  receivedAt: string;
+  signaledAt: string | null;
+}
+
+interface EventRow {
+  id: string;
+  call_id: string;
+  client_id: string;
+  event_type: string;
+  payload: CallEvent;
+  payload_hash: string;
+  received_at: Date;
+  signaled_at: Date | null;
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    callId: row.call_id,
+    clientId: row.client_id,
+    eventType: row.event_type,
+    payload: row.payload,
+    payloadHash: row.payload_hash,
+    receivedAt: row.received_at.toISOString(),
+    signaledAt: row.signaled_at?.toISOString() ?? null,
+  };
+}
+
+/**
+ * What makes two submissions "the same event": its type and body. Used to tell an idempotent
+ * replay (same id, same content) from an id reused for something else.
+ */
+export function eventContentHash(event: Pick<CallEvent, 'eventType' | 'body'>): string {
+  return createHash('sha256').update(JSON.stringify([event.eventType, event.body])).digest('hex');
+}
+
+/** Inserts the event unless its id exists; returns the stored row and whether this call inserted it. */
+export async function insertEvent(db: Queryable, event: CallEvent): Promise<{ inserted: boolean; event: StoredEvent }> {
+  const inserted = await db.query<EventRow>(
+    `INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING *`,
+    [
+      event.id,
+      event.body.data.callId,
+      event.body.data.clientId,
+      event.eventType,
+      JSON.stringify(event),
+      eventContentHash(event),
+      event.occurredAt,
+    ],
+  );
+  if (inserted.rows[0]) return { inserted: true, event: toStoredEvent(inserted.rows[0]) };
+  const existing = await getEvent(db, event.id);
+  if (!existing) throw new Error(`event ${event.id} conflicted on insert but cannot be read back`);
+  return { inserted: false, event: existing };
+}
+
+export async function getEvent(db: Queryable, id: string): Promise<StoredEvent | undefined> {
+  const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
+  return rows[0] && toStoredEvent(rows[0]);
+}
+
+export async function markEventSignaled(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE events SET signaled_at = now() WHERE id = $1 AND signaled_at IS NULL', [id]);
+}
+
+/** Takes back an event whose signal never reached Temporal, so it does not count as accepted. */
+export async function deleteUnsignaledEvent(db: Queryable, id: string): Promise<void> {
+  await db.query('DELETE FROM events WHERE id = $1 AND signaled_at IS NULL AND planned_run_id IS NULL', [id]);
+}
+
+/**
+ * Claims the event for planning by one workflow run. The same run may claim it again (an
+ * activity retry); another run finding it claimed has received a duplicate.
+ */
+export async function claimEventForPlanning(db: Queryable, eventId: string, runId: string): Promise<boolean> {
+  const { rows } = await db.query<{ planned_run_id: string }>(
+    `UPDATE events SET planned_run_id = COALESCE(planned_run_id, $2), planned_at = COALESCE(planned_at, now())
+     WHERE id = $1 RETURNING planned_run_id`,
+    [eventId, runId],
+  );
+  if (!rows[0]) throw new Error(`event ${eventId} is not stored`);
+  return rows[0].planned_run_id === runId;
+}

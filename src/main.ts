@@ -1,0 +1,93 @@
+/**
+ * `npm start`: the whole system in one process — API and worker — on embedded defaults:
+ * with no DATABASE_URL an embedded Postgres, with no TEMPORAL_ADDRESS a local Temporal dev
+ * server (Web UI on TEMPORAL_UI_PORT). Point both at real services for production.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createApp } from './api/app';
+import { closeServer, listen } from './api/server';
+import { loadConfig } from './config';
+import { migrate } from './db/migrate';
+import { createPool } from './db/pool';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { logger } from './logger';
+import { startDevServer } from './temporal/dev-server';
+import { activityDepsFrom, createWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const cleanups: (() => Promise<void>)[] = [];
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+    }
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const embedded = await startEmbeddedPostgres(path.join(config.DATA_DIR, 'postgres'), config.EMBEDDED_PG_PORT);
+    cleanups.push(embedded.stop);
+    databaseUrl = embedded.url;
+    logger.info({ port: config.EMBEDDED_PG_PORT }, 'embedded postgres running');
+  }
+  const pool = createPool(databaseUrl);
+  cleanups.push(() => pool.end());
+  await migrate(pool);
+
+  let address = config.TEMPORAL_ADDRESS;
+  if (!address) {
+    const dev = await startDevServer({
+      port: config.TEMPORAL_DEV_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      dbFilename: path.resolve(config.DATA_DIR, 'temporal.sqlite'),
+    });
+    cleanups.push(() => dev.teardown());
+    address = dev.address;
+    logger.info({ address, ui: `http://localhost:${config.TEMPORAL_UI_PORT}` }, 'Temporal dev server running; Web UI ready');
+  }
+
+  const connection = await Connection.connect({ address });
+  cleanups.push(() => connection.close());
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: activityDepsFrom(config, pool),
+  });
+  const workerDone = worker.run();
+  cleanups.push(async () => {
+    worker.shutdown();
+    await workerDone;
+    await nativeConnection.close();
+  });
+
+  const app = createApp({
+    pool,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    allowHttpUrls: config.ALLOW_HTTP_URLS,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  });
+  const server = await listen(app, config.PORT, config.HOST);
+  cleanups.push(() => closeServer(server));
+  logger.info({ api: `http://${config.HOST}:${config.PORT}`, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'callhook running');
+
+  await workerDone.catch(async (err: unknown) => {
+    logger.fatal({ err }, 'worker stopped');
+    await shutdown('worker-failure');
+  });
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err }, 'callhook failed to start');
+  process.exit(1);
+});
