@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../src/api/app';
+import { closeServer, listen } from '../../src/api/server';
+import type { DeliveryLogEntry } from '../../src/db/deliveries-repo';
+import type { DeliverySettings } from '../../src/delivery-settings';
+import { createDestinations } from '../../src/destinations';
+import { logger } from '../../src/logger';
+import { findTemporalCli } from '../../src/temporal/cli-location';
+import { WORKFLOWS_PATH, createWorker } from '../../src/worker';
+import { createTestDatabase, type TestDatabase } from './postgres';
+import { Receiver } from './receiver';
+
+/**
+ * A fast schedule for tests: 7 attempts over about 19 s (1, 2, 4, 4, 4, 4 s apart), attempts
+ * time out after 1 s. The dev server fires retry timers at about 1 s resolution, so shorter
+ * intervals would not be shorter in fact.
+ */
+export const FAST_SETTINGS: DeliverySettings = {
+  maxAttempts: 7,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 4_000,
+  attemptTimeoutMs: 1_000,
+  idleTimeoutMs: 2_000,
+  abandonTimeoutMs: 60_000,
+};
+
+logger.level = process.env.LOG_LEVEL ?? 'silent';
+let runtimeInstalled = false;
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** The workflow code, bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export interface HarnessOptions {
+  settings?: Partial<DeliverySettings>;
+  /** Extra `temporal server start-dev` arguments, e.g. dynamic config. */
+  devServerArgs?: string[];
+  retryAfterMaxMs?: number;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // any: parsed JSON of whatever shape the route returns; each test asserts the fields it expects.
+  body: any;
+}
+
+/**
+ * The whole system for a test file: a real Temporal dev server, a fresh Postgres database, a
+ * worker and the API on a loopback port.
+ */
+export class Harness {
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly db: TestDatabase,
+    readonly taskQueue: string,
+    private readonly worker: Worker,
+    private readonly workerRun: Promise<void>,
+    private readonly server: Server,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
+    if (!runtimeInstalled) {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+      runtimeInstalled = true;
+    }
+    const cli = findTemporalCli();
+    const [env, db, workflows] = await Promise.all([
+      TestWorkflowEnvironment.createLocal({
+        server: {
+          ...(cli && { executable: { type: 'existing-path' as const, path: cli } }),
+          ...(options.devServerArgs && { extraArgs: options.devServerArgs }),
+        },
+      }),
+      createTestDatabase(),
+      workflowBundle(),
+    ]);
+    const taskQueue = `test-${randomBytes(4).toString('hex')}`;
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      workflowBundle: workflows,
+      deps: {
+        pool: db.pool,
+        destinations: createDestinations({ RETRY_AFTER_MAX: options.retryAfterMaxMs ?? 5_000, RESPONSE_EXCERPT_BYTES: 256 }),
+        settings: { ...FAST_SETTINGS, ...options.settings },
+        logger,
+      },
+    });
+    const workerRun = worker.run();
+    const app = createApp({ pool: db.pool, temporal: env.client, taskQueue, allowHttpUrls: true, maxBodyBytes: 65_536 });
+    const server = await listen(app, 0, '127.0.0.1');
+    return new Harness(env, db, taskQueue, worker, workerRun, server);
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, init);
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Registers an endpoint through the API and returns its id. */
+  async createEndpoint(fields: Record<string, unknown>): Promise<string> {
+    const response = await this.api('POST', '/v1/endpoints', { clientId: 'client-1', kind: 'custom', events: ['*'], ...fields });
+    if (response.status !== 201) throw new Error(`endpoint not created: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.id as string;
+  }
+
+  /** Submits a call event through the API; expects 202. */
+  async emit(callId: string, eventType: string, extra: { id?: string; clientId?: string; data?: object; errors?: object[] } = {}): Promise<string> {
+    const response = await this.api('POST', '/v1/events', {
+      ...(extra.id && { id: extra.id }),
+      eventType,
+      body: {
+        data: { callId, clientId: extra.clientId ?? 'client-1', ...extra.data },
+        ...(extra.errors && { errors: extra.errors }),
+      },
+    });
+    if (response.status !== 202) throw new Error(`event not accepted: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.id as string;
+  }
+
+  async deliveries(callId: string): Promise<DeliveryLogEntry[]> {
+    const response = await this.api('GET', `/v1/calls/${encodeURIComponent(callId)}/deliveries`);
+    return response.body.data as DeliveryLogEntry[];
+  }
+
+  /** Polls the call's delivery log until `done` holds; fails with the last log after `timeoutMs`. */
+  async waitForDeliveries(
+    callId: string,
+    done: (log: DeliveryLogEntry[]) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<DeliveryLogEntry[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const log = await this.deliveries(callId);
+      if (done(log)) return log;
+      if (Date.now() > deadline) throw new Error(`delivery log did not settle: ${JSON.stringify(log, null, 1)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Receiver.stopAll();
+    await closeServer(this.server);
+    this.worker.shutdown();
+    await this.workerRun;
+    await this.env.teardown();
+    await this.db.drop();
+  }
+}
+
+export const ended = (log: DeliveryLogEntry[], count: number) =>
+  log.length === count && log.every((d) => d.status !== 'pending');
