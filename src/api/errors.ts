@@ -27,15 +27,16 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
-/** Turns every error into the JSON error shape; body-parser's own errors get their proper status. */
+/** Turns every error into the JSON error shape; body-parser's and the router's 4xx errors keep their status. */
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   let apiError: ApiError;
   if (err instanceof ApiError) apiError = err;
   else if (err instanceof ZodError) apiError = validationError(err, 'body');
-  else if (isBodyParserError(err)) {
+  else if (isClientError(err)) {
+    // body-parser's errors (with a `type`) and the router's (a path that cannot be percent-decoded).
     if (err.type === 'entity.too.large') apiError = new ApiError(413, 'payload_too_large', `request body exceeds ${err.limit} bytes`);
     else if (err.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
-    else apiError = new ApiError(err.status ?? 400, 'bad_request', err.message);
+    else apiError = new ApiError(err.status, 'bad_request', err.message);
   } else {
     logger.error({ err, method: req.method, path: req.path }, 'request failed');
     apiError = new ApiError(500, 'internal', 'internal error; see the server log');
@@ -43,14 +44,16 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, details: apiError.details ?? null } });
 };
 
-interface BodyParserError extends Error {
-  type: string;
-  status?: number;
+interface ClientError extends Error {
+  status: number;
+  type?: string;
   limit?: number;
 }
 
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && 'status' in err;
+/** An error that middleware marked as the client's fault (a 4xx); 5xx ones stay internal. */
+function isClientError(err: unknown): err is ClientError {
+  const status = err instanceof Error ? (err as Partial<ClientError>).status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** Request bodies must be JSON: anything else is a 415, before the body is read. */
