@@ -3,11 +3,17 @@
  * services that already talk to Temporal call `emitCallEvent`. The API uses it too.
  */
 import type { Client } from '@temporalio/client';
-import { CALL_WORKFLOW_TYPE, callEventSignal, type CallWorkflowInput } from './workflows/messages';
+import {
+  CALL_WORKFLOW_TYPE,
+  callEventSignal,
+  redeliverSignal,
+  type CallWorkflowInput,
+  type RedeliverRequest,
+} from './workflows/messages';
 import { callEventSchema, type CallEvent, type SubmitEvent } from './schemas/call-event';
 import { newId } from './ids';
 
-export { callEventSignal, CALL_WORKFLOW_TYPE };
+export { callEventSignal, redeliverSignal, CALL_WORKFLOW_TYPE };
 
 /** Fills in what a submission may leave out: an id, the time, an empty errors list. */
 export function toCallEvent(submitted: SubmitEvent, now = new Date()): CallEvent {
@@ -30,12 +36,13 @@ export interface EmitResult {
  * (signal-with-start; workflow id = callId). Resolves once Temporal has accepted the signal.
  * A full CallEvent is a valid SubmitEvent: its id and time are kept.
  */
-export async function emitCallEvent(
-  client: Client,
-  event: SubmitEvent,
-  options: { taskQueue: string },
-): Promise<EmitResult> {
-  const callEvent = toCallEvent(event);
+export async function emitCallEvent(client: Client, event: SubmitEvent, options: { taskQueue: string }): Promise<EmitResult> {
+  return signalCallEvent(client, toCallEvent(event), options);
+}
+
+/** Signals a complete CallEvent (system events included), starting the call's workflow if needed. */
+export async function signalCallEvent(client: Client, event: CallEvent, options: { taskQueue: string }): Promise<EmitResult> {
+  const callEvent = callEventSchema.parse(event);
   const workflowId = callEvent.body.data.callId;
   const handle = await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
     workflowId,
@@ -45,4 +52,23 @@ export async function emitCallEvent(
     signalArgs: [callEvent],
   });
   return { eventId: callEvent.id, workflowId, runId: handle.signaledRunId };
+}
+
+/**
+ * Asks a call's workflow to send finally-failed deliveries again (starting a new run if the call's
+ * workflow has finished), as the `redeliver` signal from the Temporal UI does.
+ */
+export async function requestRedelivery(
+  client: Client,
+  callId: string,
+  request: RedeliverRequest,
+  options: { taskQueue: string },
+): Promise<void> {
+  await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
+    workflowId: callId,
+    taskQueue: options.taskQueue,
+    args: [{ callId } satisfies CallWorkflowInput],
+    signal: redeliverSignal,
+    signalArgs: [request],
+  });
 }

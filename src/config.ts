@@ -21,6 +21,32 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** An IANA time zone name that this Node's Intl knows, such as UTC or Europe/Berlin. */
+const timeZone = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false; // RangeError: the one way Intl says the zone is unknown
+    }
+  }, 'is not an IANA time zone such as UTC or Europe/Berlin');
+
+/** smtp://user:pass@host:587 or smtps://user:pass@host:465 (nodemailer's connection URL). */
+const smtpUrl = optionalText.refine(
+  (text) => text === undefined || (URL.canParse(text) && /^smtps?:$/.test(new URL(text).protocol) && new URL(text).hostname !== ''),
+  'must be an smtp:// or smtps:// URL with a host, such as smtp://user:pass@mail.example.com:587',
+);
+
+/** `Name <address@domain>` or a bare `address@domain`. */
+const mailbox = z
+  .string()
+  .trim()
+  .regex(/^(?:[^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, 'must be an address such as "Recho <alerts@example.com>" or alerts@example.com');
+
 export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -45,9 +71,24 @@ export const configSchema = z.object({
   CALL_ABANDON_TIMEOUT: durationSchema.default(24 * 3_600_000),
   ALLOW_HTTP_URLS: bool.optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
+  BRAND_NAME: z.string().trim().min(1).max(100).default('Recho'),
+  TIME_ZONE: timeZone.default('UTC'),
+  SMTP_URL: smtpUrl,
+  EMAIL_FROM: mailbox.optional(),
+  SIGNING_KEY_PEM: optionalText,
+  SIGNING_KEY_FILE: optionalText,
+  SIGNING_KEY_PREVIOUS_PUBLIC_PEM: optionalText,
+  SIGNING_KEY_OVERLAP: durationSchema.default(24 * 3_600_000),
+  HMAC_SECRET_OVERLAP: durationSchema.default(24 * 3_600_000),
+  TEMPORAL_METRICS_ADDRESS: z
+    .string()
+    .trim()
+    .regex(/^(off|[\w.-]+:\d+)$/, 'give host:port, or off')
+    .default('127.0.0.1:9464'),
+  WORKER_METRICS_PORT: port.default(9091),
 });
 
-export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean };
+export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean; EMAIL_FROM: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -64,5 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const config = parsed.data;
-  return { ...config, ALLOW_HTTP_URLS: config.ALLOW_HTTP_URLS ?? config.NODE_ENV !== 'production' };
+  if (config.SIGNING_KEY_PEM !== undefined && config.SIGNING_KEY_FILE !== undefined) {
+    throw new ConfigError('invalid configuration:\n  SIGNING_KEY_PEM, SIGNING_KEY_FILE: give the signing key one way, not both');
+  }
+  return {
+    ...config,
+    ALLOW_HTTP_URLS: config.ALLOW_HTTP_URLS ?? config.NODE_ENV !== 'production',
+    EMAIL_FROM: config.EMAIL_FROM ?? `${displayName(config.BRAND_NAME)} <no-reply@localhost>`,
+  };
+}
+
+/** The brand as an address's display name: as it is when plain, else quoted (a comma would split the address). */
+function displayName(name: string): string {
+  return /^[\p{L}\p{N} ._-]+$/u.test(name) ? name : `"${name.replace(/["\\]/g, '')}"`;
 }

@@ -11,13 +11,17 @@ import { closeServer, listen } from './api/server';
 import { loadConfig } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
+import { signingKeysFrom } from './destinations/signing/from-config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { logger } from './logger';
 import { startDevServer } from './temporal/dev-server';
-import { activityDepsFrom, createWorker } from './worker';
+import { activityDepsFrom, createWorker, installTemporalRuntime } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const temporalMetricsUrl = installTemporalRuntime(config);
+  // One key ring for the API (publishes the public keys) and the worker (signs); a generated key lives in DATA_DIR.
+  const signingKeys = signingKeysFrom(config);
   const cleanups: (() => Promise<void>)[] = [];
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -57,17 +61,22 @@ async function main(): Promise<void> {
   cleanups.push(() => connection.close());
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const nativeConnection = await NativeConnection.connect({ address });
+  const activities = activityDepsFrom(config, pool, signingKeys, temporal);
   const worker = await createWorker({
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: activityDepsFrom(config, pool),
+    deps: activities.deps,
   });
   const workerDone = worker.run();
   cleanups.push(async () => {
-    worker.shutdown();
-    await workerDone;
-    await nativeConnection.close();
+    try {
+      worker.shutdown();
+      await workerDone;
+    } finally {
+      activities.close();
+      await nativeConnection.close();
+    }
   });
 
   const app = createApp({
@@ -76,10 +85,22 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     allowHttpUrls: config.ALLOW_HTTP_URLS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    signingKeys,
+    hmacSecretOverlapMs: config.HMAC_SECRET_OVERLAP,
+    testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
+    ...(temporalMetricsUrl && { temporalMetricsUrl }),
   });
   const server = await listen(app, config.PORT, config.HOST);
   cleanups.push(() => closeServer(server));
-  logger.info({ api: `http://${config.HOST}:${config.PORT}`, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'callhook running');
+  logger.info(
+    {
+      api: `http://${config.HOST}:${config.PORT}`,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      signingKey: { id: signingKeys.current().id, source: signingKeys.source },
+      email: config.SMTP_URL ? 'enabled' : 'disabled (no SMTP_URL)',
+    },
+    'callhook running',
+  );
 
   await workerDone.catch(async (err: unknown) => {
     logger.fatal({ err }, 'worker stopped');

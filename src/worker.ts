@@ -1,10 +1,16 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import express from 'express';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { listen } from './api/server';
+import { metricsRouter } from './api/routes/metrics';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type Config } from './config';
 import { createPool } from './db/pool';
 import { migrate } from './db/migrate';
 import { deliverySettingsFrom } from './delivery-settings';
 import { createDestinations } from './destinations';
+import { signingKeysFrom } from './destinations/signing/from-config';
+import type { SigningKeyRing } from './destinations/signing/signing-keys';
 import { logger } from './logger';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
@@ -28,30 +34,72 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Work
   });
 }
 
-/** The activity dependencies a configured process uses. */
-export function activityDepsFrom(config: Config, pool: ActivityDeps['pool']): ActivityDeps {
-  return { pool, destinations: createDestinations(config), settings: deliverySettingsFrom(config), logger };
+/**
+ * The activity dependencies a configured process uses, and `close` to call once the worker has
+ * stopped (it closes the pooled SMTP connections). `signingKeys` is the process's one key ring.
+ */
+export function activityDepsFrom(
+  config: Config,
+  pool: ActivityDeps['pool'],
+  signingKeys: SigningKeyRing,
+  temporal?: ActivityDeps['temporal'],
+): { deps: ActivityDeps; close(): void } {
+  const destinations = createDestinations(config, signingKeys);
+  return {
+    deps: { pool, destinations: destinations.registry, settings: deliverySettingsFrom(config), logger, ...(temporal && { temporal }) },
+    close: destinations.close,
+  };
 }
 
-/** `npm run worker`: a worker alone, against TEMPORAL_ADDRESS and DATABASE_URL. */
+/**
+ * Installs the Temporal SDK runtime once per process: its logs go to our structured log, and its
+ * worker metrics to a Prometheus endpoint (TEMPORAL_METRICS_ADDRESS) that GET /metrics appends.
+ * Returns that endpoint's URL, or undefined when metrics are off.
+ */
+export function installTemporalRuntime(config: Pick<Config, 'TEMPORAL_METRICS_ADDRESS'>): string | undefined {
+  const address = config.TEMPORAL_METRICS_ADDRESS === 'off' ? undefined : config.TEMPORAL_METRICS_ADDRESS;
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      logger[level]({ ...entry.meta, component: 'temporal-sdk' }, entry.message);
+    }),
+    ...(address && { telemetryOptions: { metrics: { prometheus: { bindAddress: address } } } }),
+  });
+  return address && `http://${address}/metrics`;
+}
+
+/** `npm run worker`: a worker alone, against TEMPORAL_ADDRESS and DATABASE_URL; metrics on WORKER_METRICS_PORT. */
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
     throw new Error('npm run worker needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs everything with embedded defaults)');
   }
+  const temporalMetricsUrl = installTemporalRuntime(config);
+  const signingKeys = signingKeysFrom(config);
   const pool = createPool(config.DATABASE_URL);
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const activities = activityDepsFrom(config, pool, signingKeys, temporal);
+  const metrics = express().use(metricsRouter({ ...(temporalMetricsUrl && { temporalMetricsUrl }) }));
+  const metricsServer = config.WORKER_METRICS_PORT ? await listen(metrics, config.WORKER_METRICS_PORT, config.HOST) : undefined;
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: activityDepsFrom(config, pool),
+    deps: activities.deps,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker running');
-  await worker.run();
-  await connection.close();
-  await pool.end();
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, signingKeyId: signingKeys.current().id }, 'worker running');
+  try {
+    await worker.run();
+  } finally {
+    activities.close();
+    metricsServer?.close();
+    await clientConnection.close();
+    await connection.close();
+    await pool.end();
+  }
 }
 
 if (require.main === module) {

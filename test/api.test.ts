@@ -483,10 +483,21 @@ describe('endpoints: the happy path', () => {
       assert.ok(names.includes(name), name);
     }
     const completed = response.body.data.find((t: { name: string }) => t.name === 'OUTBOUND_CALL_COMPLETED');
-    assert.deepEqual(completed, { name: 'OUTBOUND_CALL_COMPLETED', title: 'Outbound call completed', terminal: true });
-    // Every listed type is accepted as a subscription.
-    const r = await h.api('POST', '/v1/endpoints', endpointBody(ids().clientId, { events: names }));
+    assert.deepEqual(completed, { name: 'OUTBOUND_CALL_COMPLETED', title: 'Outbound call completed', terminal: true, system: false });
+    const system = response.body.data.filter((t: { system: boolean }) => t.system).map((t: { name: string }) => t.name);
+    assert.deepEqual(system, ['WEBHOOK_DELIVERY_FAILED', 'WEBHOOK_TEST']);
+    // Every listed type but the test event (sent to one endpoint on request) is accepted as a subscription.
+    const subscribable = names.filter((name: string) => name !== 'WEBHOOK_TEST');
+    const r = await h.api('POST', '/v1/endpoints', endpointBody(ids().clientId, { events: subscribable }));
     assert.equal(r.status, 201, JSON.stringify(r.body));
+    const refused = await h.api('POST', '/v1/endpoints', endpointBody(ids().clientId, { events: ['WEBHOOK_TEST'] }));
+    assert.equal(refused.status, 400);
+    // System types cannot be submitted as call events.
+    const submitted = await h.api('POST', '/v1/events', {
+      eventType: 'WEBHOOK_DELIVERY_FAILED',
+      body: { data: { callId: 'call-sys', clientId: 'client-sys' } },
+    });
+    assert.equal(submitted.status, 400);
   });
 });
 
@@ -583,6 +594,8 @@ describe('Temporal unreachable', () => {
     connection = Connection.lazy({ address: '127.0.0.1:1' });
     const app = createApp({
       pool: h.db.pool,
+      signingKeys: h.signingKeys,
+      hmacSecretOverlapMs: 86_400_000,
       temporal: new Client({ connection }),
       taskQueue: h.taskQueue,
       allowHttpUrls: false,

@@ -2,6 +2,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from '../db/pool';
 import { loadDeliveryContext, recordAttempt } from '../db/deliveries-repo';
 import { DeliveryErrorType } from '../delivery-settings';
+import { TEST_EVENT } from '../event-types';
+import { attemptDuration, deliveriesEnded, deliveryAttempts } from '../metrics';
+import { attemptFailedSignal } from '../workflows/messages';
+import type { Client } from '@temporalio/client';
 import type { AttemptResult, DestinationRegistry } from '../destinations/destination';
 import type { Logger } from '../logger';
 
@@ -13,6 +17,7 @@ export interface DeliverInput {
 
 export interface DeliverDeps {
   pool: Pool;
+  temporal?: Client;
   destinations: DestinationRegistry;
   attemptTimeoutMs: number;
   logger: Logger;
@@ -30,7 +35,9 @@ export async function deliver(deps: DeliverDeps, input: DeliverInput): Promise<{
   if (!ctx) throw ApplicationFailure.create({ type: DeliveryErrorType.notFound, message: `delivery ${input.deliveryId} does not exist` });
   if (ctx.status === 'succeeded') return { statusCode: null };
   const endpoint = ctx.endpoint;
-  if (!endpoint || endpoint.deleted || !endpoint.active) {
+  // A test event may go to an endpoint not yet active: that is how one checks it before enabling it.
+  const inactive = !endpoint?.active && ctx.event.eventType !== TEST_EVENT;
+  if (!endpoint || endpoint.deleted || inactive) {
     const why = !endpoint ? 'no longer exists' : endpoint.deleted ? 'was deleted' : 'is disabled';
     throw ApplicationFailure.create({ type: DeliveryErrorType.endpointUnavailable, message: `endpoint ${ctx.endpoint?.id ?? ''} ${why}` });
   }
@@ -59,12 +66,16 @@ export async function deliver(deps: DeliverDeps, input: DeliverInput): Promise<{
     error: result.outcome === 'succeeded' ? null : result.error,
     responseExcerpt: result.responseExcerpt,
   });
+  deliveryAttempts.inc({ kind: endpoint.kind, outcome: result.outcome });
+  attemptDuration.observe({ kind: endpoint.kind, outcome: result.outcome }, durationMs / 1000);
+  if (result.outcome === 'succeeded') deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'succeeded' });
   const fields = { deliveryId: input.deliveryId, endpointId: endpoint.id, kind: endpoint.kind, attemptNumber, statusCode: result.statusCode, durationMs };
   if (result.outcome === 'succeeded') {
     deps.logger.info(fields, 'delivery attempt succeeded');
     return { statusCode: result.statusCode };
   }
   deps.logger.warn({ ...fields, outcome: result.outcome, error: result.error }, 'delivery attempt failed');
+  if (result.outcome === 'retryable') await tellWorkflow(deps, input.deliveryId, attemptNumber, result.error);
   if (result.outcome === 'final') {
     throw ApplicationFailure.create({ type: DeliveryErrorType.rejected, message: result.error, details: [result.statusCode] });
   }
@@ -74,4 +85,16 @@ export async function deliver(deps: DeliverDeps, input: DeliverInput): Promise<{
     details: [result.statusCode],
     ...(result.retryAfterMs !== undefined && { nextRetryDelay: result.retryAfterMs }),
   });
+}
+
+/** Lets the call's workflow know at once that a delivery is retrying (its DeliveryState, its state query). */
+async function tellWorkflow(deps: DeliverDeps, deliveryId: string, attemptNumber: number, error: string): Promise<void> {
+  const workflowId = Context.current().info.workflowExecution?.workflowId;
+  if (!deps.temporal || !workflowId) return;
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).signal(attemptFailedSignal, { deliveryId, attemptNumber, error });
+  } catch (err) {
+    // Only the "retrying" display depends on it; the retry itself goes on regardless.
+    deps.logger.warn({ err, deliveryId, workflowId }, 'could not tell the call workflow about a failed attempt');
+  }
 }

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import { countAttempts, markDeliveryFailed } from '../db/deliveries-repo';
 import type { DeliverySettings } from '../delivery-settings';
@@ -7,9 +8,14 @@ import type { Logger } from '../logger';
 import type { CallEvent } from '../schemas/call-event';
 import { deliver, type DeliverInput } from './deliver';
 import { planDeliveries } from './plan-deliveries';
+import { deliveriesEnded } from '../metrics';
+import { planRedelivery, skipDelivery } from './operator-actions';
+import type { RedeliveryFilter } from '../db/deliveries-repo';
 
 export interface ActivityDeps {
   pool: Pool;
+  /** Lets a failed attempt tell its call's workflow at once (DeliveryState "retrying"); optional. */
+  temporal?: Client;
   destinations: DestinationRegistry;
   settings: DeliverySettings;
   logger: Logger;
@@ -28,11 +34,22 @@ export function createActivities(deps: ActivityDeps) {
       return deliver({ ...deps, attemptTimeoutMs: deps.settings.attemptTimeoutMs }, input);
     },
     async markFailed(deliveryId: string, reason: string): Promise<void> {
-      await markDeliveryFailed(deps.pool, deliveryId, reason);
+      const kind = await markDeliveryFailed(deps.pool, deliveryId, reason);
+      if (kind) deliveriesEnded.inc({ kind, outcome: 'failed' });
       deps.logger.warn({ deliveryId, reason, workflowId: Context.current().info.workflowExecution?.workflowId }, 'delivery failed finally');
     },
     async countAttempts(deliveryId: string): Promise<number> {
       return countAttempts(deps.pool, deliveryId);
+    },
+    async planRedelivery(callId: string, filter: RedeliveryFilter, source: string) {
+      const plan = await planRedelivery(deps.pool, callId, filter, source);
+      deps.logger.info({ callId, filter, source, deliveries: plan.deliveries.map((d) => d.deliveryId) }, 'redelivery requested');
+      return plan;
+    },
+    async skipDelivery(deliveryId: string, source: string, reason: string | null): Promise<boolean> {
+      const skipped = await skipDelivery(deps.pool, deliveryId, source, reason);
+      deps.logger.warn({ deliveryId, source, reason, skipped }, 'delivery skipped by operator');
+      return skipped;
     },
   };
 }

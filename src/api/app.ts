@@ -1,12 +1,16 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
+import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import { EVENT_TYPES } from '../event-types';
 import { errorHandler, requireJson, unknownRoute } from './errors';
 import { callsRouter } from './routes/calls';
 import { endpointsRouter } from './routes/endpoints';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
+import { signingKeysRouter } from './routes/signing-keys';
+import { metricsRouter } from './routes/metrics';
+import { operationsRouter } from './routes/operations';
 
 export interface AppDeps {
   pool: Pool;
@@ -14,8 +18,16 @@ export interface AppDeps {
   taskQueue: string;
   allowHttpUrls: boolean;
   maxBodyBytes: number;
+  /** The RSA keys rsa endpoints are signed with; the API publishes their public halves. */
+  signingKeys: SigningKeyRing;
+  /** How long an hmac secret replaced by rotate-secret keeps signing (HMAC_SECRET_OVERLAP). */
+  hmacSecretOverlapMs: number;
   /** How long a request waits on Temporal before answering 503; default 5 s. */
   temporalTimeoutMs?: number;
+  /** How long `POST /v1/endpoints/:id/test` waits for the first attempt; default 20 s. */
+  testWaitMs?: number;
+  /** The Temporal SDK runtime's Prometheus endpoint, appended to GET /metrics. */
+  temporalMetricsUrl?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -26,15 +38,23 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, timeoutMs: temporalTimeoutMs }));
+  app.use(metricsRouter({ ...(deps.temporalMetricsUrl && { temporalMetricsUrl: deps.temporalMetricsUrl }) }));
   app.get('/v1/event-types', (_req, res) => {
-    res.json({ data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal })) });
+    res.json({
+      data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal, system: t.system })),
+    });
   });
-  app.use('/v1/endpoints', endpointsRouter({ pool: deps.pool, rules: { allowHttpUrls: deps.allowHttpUrls } }));
+  const temporalDeps = { temporal: deps.temporal, taskQueue: deps.taskQueue, signalTimeoutMs: temporalTimeoutMs };
+  const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, testWaitMs: deps.testWaitMs ?? 20_000 });
+  app.use('/v1/endpoints', operations.endpoints);
   app.use(
-    '/v1/events',
-    eventsRouter({ pool: deps.pool, temporal: deps.temporal, taskQueue: deps.taskQueue, signalTimeoutMs: temporalTimeoutMs }),
+    '/v1/endpoints',
+    endpointsRouter({ pool: deps.pool, rules: { allowHttpUrls: deps.allowHttpUrls }, hmacSecretOverlapMs: deps.hmacSecretOverlapMs }),
   );
-  app.use('/v1/calls', callsRouter({ pool: deps.pool }));
+  app.use(signingKeysRouter({ signingKeys: deps.signingKeys }));
+  app.use('/v1/events', eventsRouter({ pool: deps.pool, ...temporalDeps }));
+  app.use('/v1/calls', callsRouter({ pool: deps.pool }), operations.calls);
+  app.use('/v1/deliveries', operations.deliveries);
   app.use(unknownRoute);
   app.use(errorHandler);
   return app;

@@ -1,16 +1,60 @@
+import { stillSigns } from '../endpoint-auth';
 import type { Endpoint, EndpointAuth } from '../schemas/endpoint';
 
-/** How auth is shown after creation: its type and a hint, never the secret itself. */
-export type AuthView = { type: EndpointAuth['type']; tokenHint?: string };
+/** How auth is shown after creation: its type and hints, never a secret itself. */
+export type AuthView =
+  | { type: 'none' }
+  | { type: 'rsa' }
+  | { type: 'bearer'; tokenHint: string }
+  | { type: 'hmac'; secretHint: string; previousSecrets: { secretHint: string; expiresAt: string }[] }
+  | { type: 'hmac-hex'; header: string; secretHint: string };
 
-function hint(secret: string): string {
+/**
+ * How auth is shown once, in the response that creates the endpoint: the input form, resolved
+ * (a generated hmac secret, the default hmac-hex header), with the secret in full.
+ */
+export type RevealedAuth =
+  | { type: 'none' }
+  | { type: 'rsa' }
+  | { type: 'bearer'; token: string }
+  | { type: 'hmac'; secret: string }
+  | { type: 'hmac-hex'; header: string; secret: string };
+
+export type EndpointView<A> = Omit<Endpoint, 'auth'> & { auth: A };
+
+export function secretHint(secret: string): string {
   return `…${secret.slice(-4)}`;
 }
 
-export function authView(auth: EndpointAuth): AuthView {
-  return auth.type === 'bearer' ? { type: 'bearer', tokenHint: hint(auth.token) } : { type: auth.type };
+export function authView(auth: EndpointAuth, now = new Date()): AuthView {
+  switch (auth.type) {
+    case 'none':
+    case 'rsa':
+      return { type: auth.type };
+    case 'bearer':
+      return { type: 'bearer', tokenHint: secretHint(auth.token) };
+    case 'hmac': {
+      const [current, ...previous] = auth.secrets;
+      return {
+        type: 'hmac',
+        secretHint: secretHint(current.secret),
+        previousSecrets: previous.filter((s) => stillSigns(s, now)).map((s) => ({ secretHint: secretHint(s.secret), expiresAt: s.expiresAt })),
+      };
+    }
+    case 'hmac-hex':
+      return { type: 'hmac-hex', header: auth.header, secretHint: secretHint(auth.secret) };
+  }
 }
 
-export function endpointView(endpoint: Endpoint): Omit<Endpoint, 'auth'> & { auth: AuthView } {
+export function revealedAuth(auth: EndpointAuth): RevealedAuth {
+  return auth.type === 'hmac' ? { type: 'hmac', secret: auth.secrets[0].secret } : auth;
+}
+
+export function endpointView(endpoint: Endpoint): EndpointView<AuthView> {
   return { ...endpoint, auth: authView(endpoint.auth) };
+}
+
+/** The creation response: the only endpoint view with the secret in full. */
+export function createdEndpointView(endpoint: Endpoint): EndpointView<RevealedAuth> {
+  return { ...endpoint, auth: revealedAuth(endpoint.auth) };
 }

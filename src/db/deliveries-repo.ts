@@ -3,7 +3,7 @@ import type { Endpoint } from '../schemas/endpoint';
 import { getEndpointForDelivery } from './endpoints-repo';
 import type { Queryable } from './pool';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
 export type AttemptOutcome = 'succeeded' | 'retryable' | 'final';
 
 export interface PlannedDelivery {
@@ -95,12 +95,14 @@ export async function recordAttempt(db: Queryable, attempt: AttemptRecord): Prom
 }
 
 /** A delivery that ended without success: retries exhausted, a final answer, or the endpoint gone. */
-export async function markDeliveryFailed(db: Queryable, deliveryId: string, reason: string): Promise<void> {
-  await db.query(
-    `UPDATE deliveries SET status = 'failed', last_error = COALESCE(last_error, $2), ended_at = now(), updated_at = now()
-     WHERE id = $1 AND status = 'pending'`,
+/** Returns the endpoint's kind when the delivery was pending (and is now failed). */
+export async function markDeliveryFailed(db: Queryable, deliveryId: string, reason: string): Promise<Endpoint['kind'] | undefined> {
+  const { rows } = await db.query<{ kind: Endpoint['kind'] }>(
+    `UPDATE deliveries d SET status = 'failed', last_error = COALESCE(d.last_error, $2), ended_at = now(), updated_at = now()
+     FROM endpoints p WHERE d.id = $1 AND d.status = 'pending' AND p.id = d.endpoint_id RETURNING p.kind`,
     [deliveryId, reason],
   );
+  return rows[0]?.kind;
 }
 
 export async function countAttempts(db: Queryable, deliveryId: string): Promise<number> {
@@ -124,6 +126,8 @@ export interface DeliveryLogEntry {
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
+  /** Operator actions on this delivery (redeliver, skip), oldest first. */
+  actions: { action: 'redeliver' | 'skip'; source: string; reason: string | null; at: string }[];
   attempts: {
     attemptNumber: number;
     startedAt: string;
@@ -135,26 +139,138 @@ export interface DeliveryLogEntry {
   }[];
 }
 
-/** The delivery log with every attempt, for a call or for one event, oldest first. */
-export async function listDeliveryLog(
-  db: Queryable,
-  filter: { callId: string } | { eventId: string },
-): Promise<DeliveryLogEntry[]> {
-  const [column, value] = 'callId' in filter ? ['d.call_id', filter.callId] : ['d.event_id', filter.eventId];
-  const { rows } = await db.query<DeliveryLogEntry>(
+export interface DeliveryLogFilter {
+  callId?: string;
+  eventId?: string;
+  endpointId?: string;
+  status?: DeliveryStatus;
+  /** Created at or after / before these instants. */
+  since?: string;
+  until?: string;
+  /** Cursor: entries after this one (its `cursor` field). */
+  after?: string;
+  limit?: number;
+}
+
+/** The delivery log with every attempt and operator action, oldest first, filtered. */
+export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter): Promise<(DeliveryLogEntry & { cursor: string })[]> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.callId !== undefined) add('d.call_id = ?', filter.callId);
+  if (filter.eventId !== undefined) add('d.event_id = ?', filter.eventId);
+  if (filter.endpointId !== undefined) add('d.endpoint_id = ?', filter.endpointId);
+  if (filter.status !== undefined) add('d.status = ?', filter.status);
+  if (filter.since !== undefined) add('d.created_at >= ?::timestamptz', filter.since);
+  if (filter.until !== undefined) add('d.created_at < ?::timestamptz', filter.until);
+  if (filter.after !== undefined) add('d.seq > ?::bigint', filter.after);
+  const limit = filter.limit === undefined ? '' : `LIMIT ${Number(filter.limit)}`;
+  const { rows } = await db.query<DeliveryLogEntry & { cursor: string }>(
     `SELECT d.id, d.event_id AS "eventId", e.event_type AS "eventType", d.endpoint_id AS "endpointId",
             d.call_id AS "callId", d.status, d.attempt_count AS "attemptCount",
             d.last_status_code AS "lastStatusCode", d.last_error AS "lastError",
             to_json(d.created_at) #>> '{}' AS "createdAt", to_json(d.updated_at) #>> '{}' AS "updatedAt",
-            to_json(d.ended_at) #>> '{}' AS "endedAt",
+            to_json(d.ended_at) #>> '{}' AS "endedAt", d.seq::text AS cursor,
             COALESCE((SELECT json_agg(json_build_object(
                 'attemptNumber', a.attempt_number, 'startedAt', a.started_at, 'durationMs', a.duration_ms,
                 'statusCode', a.status_code, 'outcome', a.outcome, 'error', a.error,
                 'responseExcerpt', a.response_excerpt) ORDER BY a.id)
-              FROM delivery_attempts a WHERE a.delivery_id = d.id), '[]'::json) AS attempts
+              FROM delivery_attempts a WHERE a.delivery_id = d.id), '[]'::json) AS attempts,
+            COALESCE((SELECT json_agg(json_build_object(
+                'action', x.action, 'source', x.source, 'reason', x.reason, 'at', x.created_at) ORDER BY x.id)
+              FROM delivery_actions x WHERE x.delivery_id = d.id), '[]'::json) AS actions
      FROM deliveries d JOIN events e ON e.id = d.event_id
-     WHERE ${column} = $1 ORDER BY d.seq`,
-    [value],
+     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.seq ${limit}`,
+    params,
   );
   return rows;
+}
+
+/** The call a delivery belongs to, and its status; undefined when there is no such delivery. */
+export async function getDeliveryHead(db: Queryable, deliveryId: string): Promise<{ callId: string; status: DeliveryStatus } | undefined> {
+  const { rows } = await db.query<{ callId: string; status: DeliveryStatus }>(
+    'SELECT call_id AS "callId", status FROM deliveries WHERE id = $1',
+    [deliveryId],
+  );
+  return rows[0];
+}
+
+/** Calls with finally-failed deliveries to an endpoint in a time range, and how many each. */
+export async function failedDeliveriesByCall(
+  db: Queryable,
+  filter: { endpointId: string; since: string; until?: string; callId?: string },
+): Promise<{ callId: string; count: number }[]> {
+  const { rows } = await db.query<{ callId: string; count: number }>(
+    `SELECT call_id AS "callId", count(*)::int AS count FROM deliveries
+     WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3)
+       AND ($4::text IS NULL OR call_id = $4)
+     GROUP BY call_id ORDER BY min(seq)`,
+    [filter.endpointId, filter.since, filter.until ?? null, filter.callId ?? null],
+  );
+  return rows;
+}
+
+/** Records an operator action in the delivery log. */
+export async function recordAction(
+  db: Queryable,
+  deliveryIds: string[],
+  action: 'redeliver' | 'skip',
+  source: string,
+  reason: string | null,
+): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await db.query(
+    `INSERT INTO delivery_actions (delivery_id, action, source, reason) SELECT unnest($1::text[]), $2, $3, $4`,
+    [deliveryIds, action, source, reason],
+  );
+}
+
+/** An operator gave up on a delivery: it ends as skipped, and its lane moves on. */
+/** Returns the endpoint's kind when the delivery was pending (and is now skipped). */
+export async function markDeliverySkipped(db: Queryable, deliveryId: string): Promise<Endpoint['kind'] | undefined> {
+  const { rows } = await db.query<{ kind: Endpoint['kind'] }>(
+    `UPDATE deliveries d SET status = 'skipped', ended_at = now(), updated_at = now()
+     FROM endpoints p WHERE d.id = $1 AND d.status = 'pending' AND p.id = d.endpoint_id RETURNING p.kind`,
+    [deliveryId],
+  );
+  return rows[0]?.kind;
+}
+
+export interface RedeliveryFilter {
+  /** One delivery: may be failed or skipped. */
+  deliveryId?: string;
+  /** Every failed delivery to this endpoint. */
+  endpointId?: string;
+  /** Deliveries created in [since, until). */
+  since?: string;
+  until?: string;
+}
+
+export interface ReopenedDelivery extends PlannedDelivery {
+  /** Attempts made before this redelivery: numbering goes on from there. */
+  attemptBase: number;
+}
+
+/**
+ * Sets finally-failed deliveries of a call back to pending, in their original order, so the
+ * call's workflow can send them again. Deliveries to deleted endpoints are left alone.
+ */
+export async function reopenDeliveries(db: Queryable, callId: string, filter: RedeliveryFilter): Promise<ReopenedDelivery[]> {
+  const { rows } = await db.query<ReopenedDelivery & { seq: string }>(
+    `UPDATE deliveries d SET status = 'pending', ended_at = NULL, updated_at = now()
+     FROM events e, endpoints p
+     WHERE d.call_id = $1 AND e.id = d.event_id AND p.id = d.endpoint_id AND p.deleted_at IS NULL
+       AND (CASE WHEN $2::text IS NULL THEN d.status = 'failed' ELSE d.id = $2 AND d.status IN ('failed', 'skipped') END)
+       AND ($3::text IS NULL OR d.endpoint_id = $3)
+       AND ($4::timestamptz IS NULL OR d.created_at >= $4)
+       AND ($5::timestamptz IS NULL OR d.created_at < $5)
+     RETURNING d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
+               p.kind, d.attempt_count AS "attemptBase", d.seq`,
+    [callId, filter.deliveryId ?? null, filter.endpointId ?? null, filter.since ?? null, filter.until ?? null],
+  );
+  // UPDATE … RETURNING has no ORDER BY: order by emission (seq, a bigint, arrives as a string).
+  return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(({ seq: _seq, ...delivery }) => delivery);
 }

@@ -1,5 +1,5 @@
-import type { Endpoint, EndpointAuth, EndpointKind } from '../schemas/endpoint';
-import { ALL_EVENTS } from '../event-types';
+import { endpointAuthSchema, type Endpoint, type EndpointKind } from '../schemas/endpoint';
+import { ALL_EVENTS, isSystemEventType } from '../event-types';
 import type { Queryable } from './pool';
 
 interface EndpointRow {
@@ -9,7 +9,7 @@ interface EndpointRow {
   url: string | null;
   email: string | null;
   events: string[];
-  auth: EndpointAuth;
+  auth: unknown;
   active: boolean;
   description: string | null;
   created_at: Date;
@@ -17,6 +17,15 @@ interface EndpointRow {
 }
 
 const COLUMNS = 'id, client_id, kind, url, email, events, auth, active, description, created_at, updated_at';
+
+/** The auth column read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
+function storedAuth(row: EndpointRow): Endpoint['auth'] {
+  const parsed = endpointAuthSchema.safeParse(row.auth);
+  if (parsed.success) return parsed.data;
+  // The issues name paths and rules only, never the secret values.
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(auth)'}: ${i.message}`).join('; ');
+  throw new Error(`endpoint ${row.id} has invalid stored auth: ${issues}`);
+}
 
 function toEndpoint(row: EndpointRow): Endpoint {
   return {
@@ -26,7 +35,7 @@ function toEndpoint(row: EndpointRow): Endpoint {
     url: row.url,
     email: row.email,
     events: row.events,
-    auth: row.auth,
+    auth: storedAuth(row),
     description: row.description,
     active: row.active,
     createdAt: row.created_at.toISOString(),
@@ -102,13 +111,13 @@ export async function softDeleteEndpoint(db: Queryable, id: string): Promise<boo
   return rowCount === 1;
 }
 
-/** Active endpoints of a client subscribed to an event type (or to every type). */
+/** Active endpoints of a client subscribed to an event type (or to every type: `*`, which leaves out system types). */
 export async function findSubscribedEndpoints(db: Queryable, clientId: string, eventType: string): Promise<Endpoint[]> {
   const { rows } = await db.query<EndpointRow>(
     `SELECT ${COLUMNS} FROM endpoints
-     WHERE client_id = $1 AND active AND deleted_at IS NULL AND ($2 = ANY (events) OR $3 = ANY (events))
+     WHERE client_id = $1 AND active AND deleted_at IS NULL AND ($2 = ANY (events) OR (NOT $4 AND $3 = ANY (events)))
      ORDER BY created_at, id`,
-    [clientId, eventType, ALL_EVENTS],
+    [clientId, eventType, ALL_EVENTS, isSystemEventType(eventType)],
   );
   return rows.map(toEndpoint);
 }

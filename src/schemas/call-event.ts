@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_TYPE_NAMES } from '../event-types';
+import { CALL_EVENT_TYPE_NAMES, EVENT_TYPE_NAMES } from '../event-types';
 
 /** One entry of `body.errors`, as the seeds' receivers read it. */
 export const callErrorSchema = z
@@ -33,7 +33,7 @@ export const eventIdSchema = z
 export const submitEventSchema = z
   .object({
     id: eventIdSchema.optional().describe('Idempotency key; generated when absent. The same id is accepted once.'),
-    eventType: z.enum(EVENT_TYPE_NAMES),
+    eventType: z.enum(CALL_EVENT_TYPE_NAMES),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
     body: z
       .object({
@@ -55,6 +55,8 @@ export const callEventSchema = z.object({
     data: callDataSchema,
     errors: z.array(callErrorSchema),
   }),
+  /** Set on system events meant for one endpoint only (the test event); never sent to receivers. */
+  targetEndpointId: z.string().optional(),
 });
 
 export type CallEvent = z.infer<typeof callEventSchema>;

@@ -1,19 +1,94 @@
 import { z } from 'zod';
-import { ALL_EVENTS, EVENT_TYPE_NAMES } from '../event-types';
+import { ALL_EVENTS, SUBSCRIBABLE_EVENT_TYPE_NAMES } from '../event-types';
 
 export const endpointKindSchema = z.enum(['custom', 'slack', 'teams', 'email']);
 export type EndpointKind = z.infer<typeof endpointKindSchema>;
 
-export const endpointAuthSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('none') }).strict(),
-  z.object({ type: z.literal('bearer'), token: z.string().min(8).max(4096) }).strict(),
-]);
+/**
+ * Authentication comes in two forms, both defined here:
+ * - the INPUT form (`endpointAuthInputSchema`): what a client sends in POST / PATCH;
+ * - the STORED form (`endpointAuthSchema`, type `EndpointAuth`): what the database holds and the
+ *   destinations sign with. `resolveAuth` turns the first into the second.
+ * The two differ only for hmac (a generated secret; a list of secrets so a rotation can keep the
+ * old one until its overlap ends) and hmac-hex (the header name filled in).
+ */
+
+const WEBHOOK_SECRET_PREFIX = 'whsec_';
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A Standard Webhooks secret: `whsec_` + base64 of 24 to 64 random bytes. */
+export const webhookSecretSchema = z
+  .string()
+  .max(200)
+  .refine((secret) => {
+    if (!secret.startsWith(WEBHOOK_SECRET_PREFIX)) return false;
+    const encoded = secret.slice(WEBHOOK_SECRET_PREFIX.length);
+    if (!BASE64.test(encoded)) return false;
+    const bytes = Buffer.from(encoded, 'base64').length;
+    return bytes >= 24 && bytes <= 64;
+  }, 'must be "whsec_" followed by the base64 of 24 to 64 bytes');
+
+/** An hmac-hex secret, used as given (UTF-8) as the HMAC key, as the OutRival and Recover receivers do. */
+export const hmacHexSecretSchema = z.string().min(16).max(4096);
+
+/** Headers callhook sets itself; a signature header must not collide with them. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'transfer-encoding', 'connection', 'authorization']);
+export const DEFAULT_HMAC_HEX_HEADER = 'x-signature';
+
+/** A lowercase HTTP header name (RFC 9110 token) that callhook does not set itself. */
+export const signatureHeaderSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a lowercase HTTP header name, such as x-signature')
+  .refine(
+    (name) => !RESERVED_HEADERS.has(name) && !name.startsWith('x-recho-') && !name.startsWith('webhook-'),
+    'is a header callhook sets itself; choose another name',
+  );
+
+/** The current secret and at most two rotated out, still within their overlap. */
+export const MAX_HMAC_SECRETS = 3;
+
+const noneAuth = z.object({ type: z.literal('none') }).strict();
+const bearerAuth = z.object({ type: z.literal('bearer'), token: z.string().min(8).max(4096) }).strict();
+const rsaAuth = z.object({ type: z.literal('rsa') }).strict();
+
+/** Input: a Standard Webhooks endpoint; a secret is generated when none is given. */
+const hmacAuthInput = z.object({ type: z.literal('hmac'), secret: webhookSecretSchema.optional() }).strict();
+/** Input: a hex HMAC of the raw body in one header. */
+const hmacHexAuthInput = z
+  .object({ type: z.literal('hmac-hex'), secret: hmacHexSecretSchema, header: signatureHeaderSchema.optional() })
+  .strict();
+
+export const endpointAuthInputSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, rsaAuth, hmacAuthInput, hmacHexAuthInput]);
+export type EndpointAuthInput = z.infer<typeof endpointAuthInputSchema>;
+
+/** The hmac secret that signs now. */
+export const currentWebhookSecretSchema = z.object({ secret: webhookSecretSchema, createdAt: z.iso.datetime() }).strict();
+/** An hmac secret a rotation replaced: it keeps signing, beside the current one, until `expiresAt`. */
+export const retiringWebhookSecretSchema = currentWebhookSecretSchema.extend({ expiresAt: z.iso.datetime() }).strict();
+export type RetiringWebhookSecret = z.infer<typeof retiringWebhookSecretSchema>;
+
+/** Stored: the current secret first, then the secrets rotated out (possibly past their overlap until the next rotation prunes them). */
+const hmacAuthStored = z
+  .object({
+    type: z.literal('hmac'),
+    secrets: z
+      .tuple([currentWebhookSecretSchema], retiringWebhookSecretSchema)
+      .refine((secrets) => secrets.length <= MAX_HMAC_SECRETS, `at most ${MAX_HMAC_SECRETS} secrets`),
+  })
+  .strict();
+const hmacHexAuthStored = z.object({ type: z.literal('hmac-hex'), secret: hmacHexSecretSchema, header: signatureHeaderSchema }).strict();
+
+export const endpointAuthSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, rsaAuth, hmacAuthStored, hmacHexAuthStored]);
+/** Authentication as stored. */
 export type EndpointAuth = z.infer<typeof endpointAuthSchema>;
+export type AuthType = EndpointAuth['type'];
 
 export const subscriptionSchema = z
-  .array(z.union([z.enum(EVENT_TYPE_NAMES), z.literal(ALL_EVENTS)]))
+  .array(z.union([z.enum(SUBSCRIBABLE_EVENT_TYPE_NAMES), z.literal(ALL_EVENTS)]))
   .min(1)
-  .max(EVENT_TYPE_NAMES.length + 1)
+  .max(SUBSCRIBABLE_EVENT_TYPE_NAMES.length + 1)
   .refine((events) => new Set(events).size === events.length, 'events must not repeat')
   .refine((events) => !events.includes(ALL_EVENTS) || events.length === 1, `"${ALL_EVENTS}" stands alone`);
 
@@ -23,7 +98,7 @@ const endpointFields = {
   url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   email: z.email().max(320).optional(),
   events: subscriptionSchema,
-  auth: endpointAuthSchema.optional(),
+  auth: endpointAuthInputSchema.optional(),
   description: z.string().max(1000).optional(),
   active: z.boolean().optional(),
 };
@@ -69,7 +144,7 @@ export interface DestinationRules {
  * authentication fits. Returns a list of problems; empty when the endpoint is valid.
  */
 export function endpointProblems(
-  endpoint: Pick<Endpoint, 'kind' | 'url' | 'email' | 'auth'>,
+  endpoint: Pick<Endpoint, 'kind' | 'url' | 'email'> & { auth: { type: AuthType } },
   rules: DestinationRules,
 ): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];

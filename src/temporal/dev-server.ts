@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli } from './cli-location';
 import { logger } from '../logger';
+import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
 
 export interface DevServerOptions {
   port?: number;
@@ -13,7 +14,8 @@ export interface DevServerOptions {
 
 /**
  * Starts a local Temporal dev server (`temporal server start-dev`, Web UI included) from the
- * CLI `findTemporalCli` finds; with none, the SDK downloads one (users with internet).
+ * CLI `findTemporalCli` finds; with none, the SDK downloads one (users with internet). The call
+ * workflows' search attributes are registered at start.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
@@ -26,6 +28,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ...(options.namespace !== undefined && { namespace: options.namespace }),
       ...(options.dbFilename !== undefined && { dbFilename: options.dbFilename }),
       ...(options.extraArgs && { extraArgs: options.extraArgs }),
+      searchAttributes: CALL_SEARCH_ATTRIBUTES,
     },
   });
 }

@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../src/api/app';
 import { closeServer, listen } from '../../src/api/server';
 import type { DeliveryLogEntry } from '../../src/db/deliveries-repo';
 import type { DeliverySettings } from '../../src/delivery-settings';
-import { createDestinations } from '../../src/destinations';
+import { createDestinations, type Destinations } from '../../src/destinations';
+import { loadOrCreateSigningKeys, type SigningKeyRing } from '../../src/destinations/signing/signing-keys';
 import { logger } from '../../src/logger';
 import { findTemporalCli } from '../../src/temporal/cli-location';
+import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { WORKFLOWS_PATH, createWorker } from '../../src/worker';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { Receiver } from './receiver';
@@ -43,7 +48,21 @@ export interface HarnessOptions {
   settings?: Partial<DeliverySettings>;
   /** Extra `temporal server start-dev` arguments, e.g. dynamic config. */
   devServerArgs?: string[];
+  /** Serve the Temporal Web UI on this port (for browser tests). */
+  uiPort?: number;
   retryAfterMaxMs?: number;
+  /** BRAND_NAME; Recho unless given. */
+  brand?: string;
+  /** TIME_ZONE; UTC unless given. */
+  timeZone?: string;
+  /** SMTP_URL; without it there is no email destination, as in production. */
+  smtpUrl?: string;
+  /** EMAIL_FROM; `Recho <no-reply@localhost>` unless given. */
+  emailFrom?: string;
+  /** HMAC_SECRET_OVERLAP; 24 h unless given. */
+  hmacSecretOverlapMs?: number;
+  /** SIGNING_KEY_OVERLAP of the generated key ring (kept in a temp dir); 24 h unless given. */
+  signingKeyOverlapMs?: number;
 }
 
 export interface ApiResponse {
@@ -65,6 +84,10 @@ export class Harness {
     private readonly worker: Worker,
     private readonly workerRun: Promise<void>,
     private readonly server: Server,
+    /** The RSA key ring the API publishes and the worker signs with (generated in `keysDir`). */
+    readonly signingKeys: SigningKeyRing,
+    private readonly keysDir: string,
+    private readonly destinations: Destinations,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -78,12 +101,28 @@ export class Harness {
         server: {
           ...(cli && { executable: { type: 'existing-path' as const, path: cli } }),
           ...(options.devServerArgs && { extraArgs: options.devServerArgs }),
+          searchAttributes: CALL_SEARCH_ATTRIBUTES,
+          ...(options.uiPort !== undefined && { ui: true, uiPort: options.uiPort }),
         },
       }),
       createTestDatabase(),
       workflowBundle(),
     ]);
     const taskQueue = `test-${randomBytes(4).toString('hex')}`;
+    const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callhook-harness-keys-'));
+    const signingKeys = loadOrCreateSigningKeys({ dataDir: keysDir, overlapMs: options.signingKeyOverlapMs ?? 24 * 3_600_000 });
+    const destinations = createDestinations(
+      {
+        RETRY_AFTER_MAX: options.retryAfterMaxMs ?? 5_000,
+        RESPONSE_EXCERPT_BYTES: 256,
+        BRAND_NAME: options.brand ?? 'Recho',
+        TIME_ZONE: options.timeZone ?? 'UTC',
+        SMTP_URL: options.smtpUrl,
+        EMAIL_FROM: options.emailFrom ?? 'Recho <no-reply@localhost>',
+        DELIVERY_ATTEMPT_TIMEOUT: options.settings?.attemptTimeoutMs ?? FAST_SETTINGS.attemptTimeoutMs,
+      },
+      signingKeys,
+    );
     const worker = await createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
@@ -91,15 +130,24 @@ export class Harness {
       workflowBundle: workflows,
       deps: {
         pool: db.pool,
-        destinations: createDestinations({ RETRY_AFTER_MAX: options.retryAfterMaxMs ?? 5_000, RESPONSE_EXCERPT_BYTES: 256 }),
+        destinations: destinations.registry,
         settings: { ...FAST_SETTINGS, ...options.settings },
         logger,
+        temporal: env.client,
       },
     });
     const workerRun = worker.run();
-    const app = createApp({ pool: db.pool, temporal: env.client, taskQueue, allowHttpUrls: true, maxBodyBytes: 65_536 });
+    const app = createApp({
+      pool: db.pool,
+      temporal: env.client,
+      taskQueue,
+      allowHttpUrls: true,
+      maxBodyBytes: 65_536,
+      signingKeys,
+      hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
+    });
     const server = await listen(app, 0, '127.0.0.1');
-    return new Harness(env, db, taskQueue, worker, workerRun, server);
+    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations);
   }
 
   get baseUrl(): string {
@@ -159,12 +207,17 @@ export class Harness {
   }
 
   async stop(): Promise<void> {
-    await Receiver.stopAll();
-    await closeServer(this.server);
-    this.worker.shutdown();
-    await this.workerRun;
-    await this.env.teardown();
-    await this.db.drop();
+    try {
+      await Receiver.stopAll();
+      await closeServer(this.server);
+      this.worker.shutdown();
+      await this.workerRun;
+      this.destinations.close();
+      await this.env.teardown();
+      await this.db.drop();
+    } finally {
+      fs.rmSync(this.keysDir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -3,16 +3,22 @@ import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
 import { getEndpoint, insertEndpoint, listEndpoints, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
+import { currentSecret, generateSecret, isRotatable, resolveAuth, rotateSecret } from '../../endpoint-auth';
 import { newId } from '../../ids';
 import {
   createEndpointSchema,
   endpointProblems,
+  hmacHexSecretSchema,
   updateEndpointSchema,
+  webhookSecretSchema,
+  type AuthType,
   type DestinationRules,
   type Endpoint,
+  type EndpointAuth,
+  type EndpointAuthInput,
 } from '../../schemas/endpoint';
 import { ApiError, notFound } from '../errors';
-import { endpointView } from '../endpoint-view';
+import { authView, createdEndpointView, endpointView } from '../endpoint-view';
 import { parse } from '../validate';
 
 export const endpointIdParams = z.object({ id: z.string().regex(/^ep_[0-9a-f]{32}$/, 'not an endpoint id') });
@@ -25,38 +31,57 @@ export const listEndpointsQuery = z
   })
   .strict();
 
-function assertValid(endpoint: Pick<Endpoint, 'kind' | 'url' | 'email' | 'auth'>, rules: DestinationRules): void {
-  const problems = endpointProblems(endpoint, rules);
-  if (problems.length > 0) {
-    throw new ApiError(
-      400,
-      'invalid_request',
-      problems.map((p) => `body.${p.path}: ${p.message}`).join('; '),
-      problems.map((p) => ({ path: `body.${p.path}`, message: p.message })),
-    );
-  }
+/** Optional body of rotate-secret: the new secret, or none to have one generated. */
+export const rotateSecretBody = z.object({ secret: z.string().max(4096).optional() }).strict().optional();
+
+function invalid(problems: { path: string; message: string }[]): ApiError {
+  return new ApiError(
+    400,
+    'invalid_request',
+    problems.map((p) => `body.${p.path}: ${p.message}`).join('; '),
+    problems.map((p) => ({ path: `body.${p.path}`, message: p.message })),
+  );
 }
 
-export function endpointsRouter(deps: { pool: Pool; rules: DestinationRules }): Router {
+function assertValid(endpoint: Pick<Endpoint, 'kind' | 'url' | 'email'> & { auth: { type: AuthType } }, rules: DestinationRules): void {
+  const problems = endpointProblems(endpoint, rules);
+  if (problems.length > 0) throw invalid(problems);
+}
+
+/** The stored form of the auth sent, or a 400; `current` on an update. */
+function storedAuth(input: EndpointAuthInput, now: Date, current?: EndpointAuth): EndpointAuth {
+  const resolved = resolveAuth(input, now, current);
+  if (!resolved.ok) throw invalid([{ path: resolved.path, message: resolved.message }]);
+  return resolved.auth;
+}
+
+export interface EndpointsRouterDeps {
+  pool: Pool;
+  rules: DestinationRules;
+  /** How long an hmac secret replaced by rotate-secret keeps signing beside the new one. */
+  hmacSecretOverlapMs: number;
+}
+
+export function endpointsRouter(deps: EndpointsRouterDeps): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
     const body = parse(createEndpointSchema, req.body, 'body');
-    const endpoint = {
+    const fields = {
       id: newId('ep'),
       clientId: body.clientId,
       kind: body.kind,
       url: body.url ?? null,
       email: body.email ?? null,
       events: body.events,
-      auth: body.auth ?? { type: 'none' as const },
       description: body.description ?? null,
       active: body.active ?? true,
     };
-    assertValid(endpoint, deps.rules);
-    const created = await insertEndpoint(deps.pool, endpoint);
-    // The only response that carries the secret in full: the caller just chose or received it.
-    res.status(201).location(`/v1/endpoints/${created.id}`).json(created);
+    const authInput = body.auth ?? { type: 'none' as const };
+    assertValid({ ...fields, auth: authInput }, deps.rules);
+    const created = await insertEndpoint(deps.pool, { ...fields, auth: storedAuth(authInput, new Date()) });
+    // The only endpoint response that carries the secret in full: the caller just chose or received it.
+    res.status(201).location(`/v1/endpoints/${created.id}`).json(createdEndpointView(created));
   });
 
   router.get('/', async (req, res) => {
@@ -79,19 +104,54 @@ export function endpointsRouter(deps: { pool: Pool; rules: DestinationRules }): 
     const updated = await inTransaction(deps.pool, async (db) => {
       const current = await getEndpoint(db, id, true);
       if (!current) throw notFound('endpoint', id);
-      const next: Endpoint = {
+      const next = {
         ...current,
         ...(patch.url !== undefined && { url: patch.url }),
         ...(patch.email !== undefined && { email: patch.email }),
         ...(patch.events !== undefined && { events: patch.events }),
-        ...(patch.auth !== undefined && { auth: patch.auth }),
         ...(patch.description !== undefined && { description: patch.description }),
         ...(patch.active !== undefined && { active: patch.active }),
       };
-      assertValid(next, deps.rules);
-      return updateEndpoint(db, next);
+      assertValid({ ...next, auth: patch.auth ?? current.auth }, deps.rules);
+      const auth = patch.auth === undefined ? current.auth : storedAuth(patch.auth, new Date(), current.auth);
+      return updateEndpoint(db, { ...next, auth });
     });
     res.json(endpointView(updated));
+  });
+
+  /**
+   * A new secret for an hmac or hmac-hex endpoint, given in the body or generated, returned in
+   * full here only. hmac: the old secret keeps signing beside it for HMAC_SECRET_OVERLAP.
+   */
+  router.post('/:id/rotate-secret', async (req, res) => {
+    const { id } = parse(endpointIdParams, req.params, 'path');
+    const body = parse(rotateSecretBody, req.body, 'body') ?? {};
+    const now = new Date();
+    const { endpoint, rotation, secret } = await inTransaction(deps.pool, async (db) => {
+      const current = await getEndpoint(db, id, true);
+      if (!current) throw notFound('endpoint', id);
+      const auth = current.auth;
+      if (!isRotatable(auth)) {
+        throw new ApiError(
+          409,
+          'no_secret_to_rotate',
+          `endpoint ${id} uses ${auth.type} authentication; only hmac and hmac-hex endpoints have a secret to rotate`,
+        );
+      }
+      const secret = body.secret ?? generateSecret(auth.type);
+      const rule = auth.type === 'hmac' ? webhookSecretSchema : hmacHexSecretSchema;
+      const checked = rule.safeParse(secret);
+      if (!checked.success) throw invalid(checked.error.issues.map((i) => ({ path: 'secret', message: i.message })));
+      if (secret === currentSecret(auth)) throw invalid([{ path: 'secret', message: 'is the current secret; give a new one' }]);
+      const rotation = rotateSecret(auth, secret, now, deps.hmacSecretOverlapMs);
+      return { endpoint: await updateEndpoint(db, { ...current, auth: rotation.auth }), rotation, secret };
+    });
+    res.json({
+      id: endpoint.id,
+      secret,
+      previousSecretExpiresAt: rotation.previousSecretExpiresAt,
+      auth: authView(endpoint.auth, now),
+    });
   });
 
   router.delete('/:id', async (req, res) => {

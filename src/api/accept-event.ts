@@ -1,0 +1,35 @@
+import type { Pool } from '../db/pool';
+import { deleteUnsignaledEvent, eventContentHash, insertEvent, markEventSignaled } from '../db/events-repo';
+import { signalCallEvent } from '../client';
+import type { CallEvent } from '../schemas/call-event';
+import { ApiError } from './errors';
+import { eventsAccepted } from '../metrics';
+import { callTemporal, type TemporalDeps } from './temporal-call';
+
+/**
+ * Accepts an event: stores it, then signals the call's workflow. Resolves only once Temporal has
+ * the signal; if Temporal cannot be reached, the stored row is taken back (503). The same id
+ * again with the same content is a replay: accepted, delivered once; with other content: 409.
+ */
+export async function acceptEvent(deps: TemporalDeps & { pool: Pool }, event: CallEvent): Promise<{ replayed: boolean }> {
+  const stored = await insertEvent(deps.pool, event);
+  if (!stored.inserted && stored.event.payloadHash !== eventContentHash(event)) {
+    throw new ApiError(409, 'idempotency_conflict', `event id ${event.id} was already used for a different event`);
+  }
+  if (stored.event.signaledAt) return { replayed: true };
+  const toSignal = stored.inserted ? event : stored.event.payload;
+  try {
+    await callTemporal(deps, 'signal the call workflow', { eventId: event.id, callId: event.body.data.callId }, () =>
+      signalCallEvent(deps.temporal, toSignal, { taskQueue: deps.taskQueue }),
+    );
+  } catch (err) {
+    if (stored.inserted) await deleteUnsignaledEvent(deps.pool, event.id);
+    if (err instanceof ApiError) {
+      throw new ApiError(503, err.code, 'the event was not accepted: Temporal is unreachable; retry later with the same id');
+    }
+    throw err;
+  }
+  await markEventSignaled(deps.pool, event.id);
+  if (stored.inserted) eventsAccepted.inc({ event_type: event.eventType });
+  return { replayed: false };
+}

@@ -1,0 +1,50 @@
+/**
+ * `npm run api`: the API alone, for deployments that run API and worker apart (docker-compose).
+ * Needs TEMPORAL_ADDRESS and DATABASE_URL; `npm start` runs everything on embedded defaults.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { signingKeysFrom } from '../destinations/signing/from-config';
+import { logger } from '../logger';
+import { createApp } from './app';
+import { closeServer, listen } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
+    throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs everything with embedded defaults)');
+  }
+  const signingKeys = signingKeysFrom(config);
+  const pool = createPool(config.DATABASE_URL);
+  await migrate(pool);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({
+    pool,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    allowHttpUrls: config.ALLOW_HTTP_URLS,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    signingKeys,
+    hmacSecretOverlapMs: config.HMAC_SECRET_OVERLAP,
+    testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
+  });
+  const server = await listen(app, config.PORT, config.HOST);
+  logger.info({ api: `http://${config.HOST}:${config.PORT}`, temporal: config.TEMPORAL_ADDRESS }, 'callhook API running');
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await closeServer(server);
+    await connection.close();
+    await pool.end();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err }, 'callhook API failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,141 @@
+/**
+ * Operator actions through the API, all carried out by the call workflows (so lanes keep their
+ * order): retry one delivery, redeliver a call's failures, recover an endpoint's failures over a
+ * time range, send a test event, and read an endpoint's delivery log.
+ */
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Pool } from '../../db/pool';
+import { getEndpoint } from '../../db/endpoints-repo';
+import { failedDeliveriesByCall, getDeliveryHead, listDeliveryLog } from '../../db/deliveries-repo';
+import { requestRedelivery } from '../../client';
+import { TEST_EVENT } from '../../event-types';
+import { deliveryId, newId } from '../../ids';
+import type { CallEvent } from '../../schemas/call-event';
+import { acceptEvent } from '../accept-event';
+import { ApiError, notFound } from '../errors';
+import { callTemporal, type TemporalDeps } from '../temporal-call';
+import { parse } from '../validate';
+import { endpointIdParams } from './endpoints';
+import { callIdParams } from './calls';
+
+export interface OperationsDeps extends TemporalDeps {
+  pool: Pool;
+  /** How long `POST /v1/endpoints/:id/test` waits for the first attempt's outcome. */
+  testWaitMs: number;
+}
+
+const isoInstant = z.iso.datetime({ offset: true });
+
+export const deliveryIdParams = z.object({ id: z.string().regex(/^dlv_[0-9a-f]{32}$/, 'not a delivery id') });
+export const redeliverCallBody = z.object({ endpointId: endpointIdParams.shape.id.optional() }).strict();
+export const recoverBody = z
+  .object({ since: isoInstant, until: isoInstant.optional() })
+  .strict()
+  .refine((b) => !b.until || Date.parse(b.until) > Date.parse(b.since), { message: 'until must be after since', path: ['until'] });
+export const endpointDeliveriesQuery = z
+  .object({
+    status: z.enum(['pending', 'succeeded', 'failed', 'skipped']).optional(),
+    since: isoInstant.optional(),
+    until: isoInstant.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    after: z.string().regex(/^\d{1,19}$/, 'not a cursor').optional().describe('cursor: nextCursor of the previous page'),
+  })
+  .strict();
+
+export function operationsRouter(deps: OperationsDeps): { deliveries: Router; calls: Router; endpoints: Router } {
+  const deliveries = Router();
+  const calls = Router();
+  const endpoints = Router();
+
+  deliveries.post('/:id/retry', async (req, res) => {
+    const { id } = parse(deliveryIdParams, req.params, 'path');
+    const delivery = await getDeliveryHead(deps.pool, id);
+    if (!delivery) throw notFound('delivery', id);
+    if (delivery.status !== 'failed' && delivery.status !== 'skipped') {
+      throw new ApiError(409, 'not_retryable', `delivery ${id} is ${delivery.status}; only failed or skipped deliveries can be retried`);
+    }
+    await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () =>
+      requestRedelivery(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }, deps),
+    );
+    res.status(202).json({ deliveryId: id, callId: delivery.callId });
+  });
+
+  calls.post('/:callId/redeliver', async (req, res) => {
+    const { callId } = parse(callIdParams, req.params, 'path');
+    const body = parse(redeliverCallBody, req.body ?? {}, 'body');
+    const failed = await listDeliveryLog(deps.pool, { callId, status: 'failed', ...(body.endpointId && { endpointId: body.endpointId }) });
+    if (failed.length > 0) {
+      await callTemporal(deps, 'signal the call workflow', { callId }, () =>
+        requestRedelivery(deps.temporal, callId, { ...body, source: 'api' }, deps),
+      );
+    }
+    res.status(202).json({ callId, deliveries: failed.map((d) => d.id) });
+  });
+
+  endpoints.post('/:id/recover', async (req, res) => {
+    const { id } = parse(endpointIdParams, req.params, 'path');
+    const body = parse(recoverBody, req.body, 'body');
+    if (!(await getEndpoint(deps.pool, id))) throw notFound('endpoint', id);
+    const byCall = await failedDeliveriesByCall(deps.pool, { endpointId: id, ...body });
+    for (const { callId } of byCall) {
+      await callTemporal(deps, 'signal the call workflow', { callId, endpointId: id }, () =>
+        requestRedelivery(deps.temporal, callId, { endpointId: id, ...body, source: 'api-recover' }, deps),
+      );
+    }
+    res.status(202).json({ endpointId: id, calls: byCall.length, deliveries: byCall.reduce((n, c) => n + c.count, 0) });
+  });
+
+  endpoints.post('/:id/test', async (req, res) => {
+    const { id } = parse(endpointIdParams, req.params, 'path');
+    const endpoint = await getEndpoint(deps.pool, id);
+    if (!endpoint) throw notFound('endpoint', id);
+    const event: CallEvent = {
+      id: newId('evt'),
+      eventType: TEST_EVENT,
+      occurredAt: new Date().toISOString(),
+      body: { data: { callId: `webhook-test-${randomUUID()}`, clientId: endpoint.clientId, callStatus: 'TEST' }, errors: [] },
+      targetEndpointId: endpoint.id,
+    };
+    await acceptEvent(deps, event);
+    const attempt = await firstAttempt(deps.pool, deliveryId(event.id, endpoint.id), deps.testWaitMs);
+    if (!attempt) throw new ApiError(504, 'test_timeout', `no attempt finished within ${deps.testWaitMs} ms; see GET /v1/events/${event.id}`);
+    res.json({ eventId: event.id, deliveryId: deliveryId(event.id, endpoint.id), ...attempt });
+  });
+
+  endpoints.get('/:id/deliveries', async (req, res) => {
+    const { id } = parse(endpointIdParams, req.params, 'path');
+    const query = parse(endpointDeliveriesQuery, req.query, 'query');
+    if (!(await getEndpoint(deps.pool, id))) throw notFound('endpoint', id);
+    const data = await listDeliveryLog(deps.pool, { endpointId: id, ...query });
+    res.json({
+      data: data.map(({ cursor: _cursor, ...entry }) => entry),
+      nextCursor: data.length === query.limit ? data[data.length - 1]!.cursor : null,
+    });
+  });
+
+  return { deliveries, calls, endpoints };
+}
+
+interface FirstAttempt {
+  outcome: 'succeeded' | 'retryable' | 'final';
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+async function firstAttempt(pool: Pool, id: string, waitMs: number): Promise<FirstAttempt | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { rows } = await pool.query<FirstAttempt>(
+      `SELECT outcome, status_code AS "statusCode", duration_ms AS "durationMs", error, response_excerpt AS "responseExcerpt"
+       FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id LIMIT 1`,
+      [id],
+    );
+    if (rows[0]) return rows[0];
+    if (Date.now() > deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Prometheus metrics of this process. The API serves them at GET /metrics, together with the
+ * Temporal SDK's worker metrics when the worker runs in the same process.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'callhook_process_' });
+
+export const eventsAccepted = new Counter({
+  name: 'callhook_events_accepted_total',
+  help: 'Call events accepted by the API (replays of the same id not counted)',
+  labelNames: ['event_type'] as const,
+  registers: [registry],
+});
+
+export const deliveryAttempts = new Counter({
+  name: 'callhook_delivery_attempts_total',
+  help: 'Delivery attempts by destination kind and outcome (succeeded, retryable, final)',
+  labelNames: ['kind', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const attemptDuration = new Histogram({
+  name: 'callhook_delivery_attempt_duration_seconds',
+  help: 'Duration of one delivery attempt, request to last byte read',
+  labelNames: ['kind', 'outcome'] as const,
+  buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const deliveriesEnded = new Counter({
+  name: 'callhook_deliveries_total',
+  help: 'Deliveries that ended, by destination kind and outcome (succeeded, failed, skipped)',
+  labelNames: ['kind', 'outcome'] as const,
+  registers: [registry],
+});
