@@ -40,8 +40,12 @@ import {
 const RECENT_EVENTS_KEPT = 50;
 const FAILURES_KEPT = 50;
 
-/** Bookkeeping activities (planning, marking outcomes): they retry until Postgres answers. */
-const bookkeeping = proxyActivities<Activities>({
+/**
+ * Bookkeeping (planning, marking outcomes): short Postgres writes, run as local activities in the
+ * worker that runs the workflow, which saves a round trip through the server per event. They
+ * retry until Postgres answers.
+ */
+const bookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
