@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { appDepsFrom } from './api/app-deps';
 import { closeServer, listen } from './api/server';
 import { loadConfig } from './config';
 import { migrate } from './db/migrate';
@@ -79,17 +80,7 @@ async function main(): Promise<void> {
     }
   });
 
-  const app = createApp({
-    pool,
-    temporal,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    allowHttpUrls: config.ALLOW_HTTP_URLS,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    signingKeys,
-    hmacSecretOverlapMs: config.HMAC_SECRET_OVERLAP,
-    testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
-    ...(temporalMetricsUrl && { temporalMetricsUrl }),
-  });
+  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, temporalMetricsUrl }));
   const server = await listen(app, config.PORT, config.HOST);
   cleanups.push(() => closeServer(server));
   logger.info(

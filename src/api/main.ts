@@ -9,6 +9,7 @@ import { createPool } from '../db/pool';
 import { signingKeysFrom } from '../destinations/signing/from-config';
 import { logger } from '../logger';
 import { createApp } from './app';
+import { appDepsFrom } from './app-deps';
 import { closeServer, listen } from './server';
 
 async function main(): Promise<void> {
@@ -21,16 +22,7 @@ async function main(): Promise<void> {
   await migrate(pool);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({
-    pool,
-    temporal,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    allowHttpUrls: config.ALLOW_HTTP_URLS,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    signingKeys,
-    hmacSecretOverlapMs: config.HMAC_SECRET_OVERLAP,
-    testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
-  });
+  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys }));
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ api: `http://${config.HOST}:${config.PORT}`, temporal: config.TEMPORAL_ADDRESS }, 'callhook API running');
   const stop = async (signal: string) => {

@@ -1,8 +1,8 @@
 import { activeWebhookSecrets } from '../endpoint-auth';
 import type { CallEvent } from '../schemas/call-event';
 import type { EndpointAuth } from '../schemas/endpoint';
-import type { AttemptRequest, AttemptResult, Destination } from './destination';
-import { postAndClassify } from './http';
+import type { Destination } from './destination';
+import { httpDestination, type HttpDestinationOptions } from './http';
 import { hmacHexHeaders } from './signing/hmac-hex';
 import { rsaHeaders } from './signing/rsa';
 import type { SigningKeyRing } from './signing/signing-keys';
@@ -28,9 +28,7 @@ export function renderCustomBody(event: CallEvent): string {
   });
 }
 
-export interface CustomDestinationOptions {
-  retryAfterMaxMs: number;
-  excerptBytes: number;
+export interface CustomDestinationOptions extends HttpDestinationOptions {
   /** The RSA key rsa endpoints are signed with. */
   signingKeys: Pick<SigningKeyRing, 'current'>;
 }
@@ -63,21 +61,19 @@ export function authHeaders(
 }
 
 export function customDestination(options: CustomDestinationOptions): Destination {
-  return {
-    kind: 'custom',
-    async attempt(request: AttemptRequest): Promise<AttemptResult> {
-      const { endpoint, event } = request;
-      if (!endpoint.url) return { outcome: 'final', statusCode: null, error: 'endpoint has no url', responseExcerpt: null };
+  return httpDestination(
+    'custom',
+    (request) => {
       // Rendered once: the string signed is the string sent, byte for byte.
-      const body = renderCustomBody(event);
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        [HEADERS.eventId]: event.id,
+      const body = renderCustomBody(request.event);
+      const headers = {
+        [HEADERS.eventId]: request.event.id,
         [HEADERS.deliveryId]: request.deliveryId,
         [HEADERS.attempt]: String(request.attemptNumber),
-        ...authHeaders(endpoint.auth, event, body, new Date(), options.signingKeys),
+        ...authHeaders(request.endpoint.auth, request.event, body, new Date(), options.signingKeys),
       };
-      return postAndClassify({ url: endpoint.url, headers, body, signal: request.signal, excerptBytes: options.excerptBytes }, options.retryAfterMaxMs);
+      return { body, headers };
     },
-  };
+    options,
+  );
 }

@@ -1,4 +1,5 @@
-import type { AttemptResult } from './destination';
+import type { AttemptRequest, AttemptResult, Destination } from './destination';
+import type { EndpointKind } from '../schemas/endpoint';
 
 export const USER_AGENT = 'callhook/0.1 (+https://github.com/callhook/callhook)';
 
@@ -104,4 +105,32 @@ function describeFetchError(err: unknown, signal: AbortSignal): string {
     return `${err.message}${cause}`;
   }
   return String(err);
+}
+
+export interface HttpDestinationOptions {
+  retryAfterMaxMs: number;
+  excerptBytes: number;
+}
+
+/**
+ * A destination that POSTs JSON to the endpoint's URL (custom, Slack, Teams): `render` gives the
+ * body — the exact string sent — and any headers; sending and classifying are shared.
+ */
+export function httpDestination(
+  kind: EndpointKind,
+  render: (request: AttemptRequest) => { body: string; headers?: Record<string, string> },
+  options: HttpDestinationOptions,
+): Destination {
+  return {
+    kind,
+    async attempt(request: AttemptRequest): Promise<AttemptResult> {
+      const url = request.endpoint.url;
+      if (!url) return { outcome: 'final', statusCode: null, error: 'endpoint has no url', responseExcerpt: null };
+      const { body, headers } = render(request);
+      return postAndClassify(
+        { url, headers: { 'content-type': 'application/json', ...headers }, body, signal: request.signal, excerptBytes: options.excerptBytes },
+        options.retryAfterMaxMs,
+      );
+    },
+  };
 }

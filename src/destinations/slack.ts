@@ -1,11 +1,8 @@
-import type { AttemptRequest, AttemptResult, Destination } from './destination';
-import { postAndClassify } from './http';
+import type { Destination } from './destination';
+import { httpDestination, type HttpDestinationOptions } from './http';
 import { renderCallText, type CallSummaryEvent, type CallSummaryOptions } from './call-summary';
 
-export interface SlackDestinationOptions extends CallSummaryOptions {
-  retryAfterMaxMs: number;
-  excerptBytes: number;
-}
+export interface SlackDestinationOptions extends CallSummaryOptions, HttpDestinationOptions {}
 
 /**
  * Slack reads `&`, `<` and `>` as control characters (`<!channel>`, `<url|label>`), so they are
@@ -26,21 +23,5 @@ export function renderSlackBody(event: CallSummaryEvent, opts: CallSummaryOption
  * its 4xx (invalid_payload, no_service, channel_is_archived…) are final, 429 waits Retry-After.
  */
 export function slackDestination(opts: SlackDestinationOptions): Destination {
-  return {
-    kind: 'slack',
-    async attempt(request: AttemptRequest): Promise<AttemptResult> {
-      const { endpoint, event } = request;
-      if (!endpoint.url) return { outcome: 'final', statusCode: null, error: 'endpoint has no url', responseExcerpt: null };
-      return postAndClassify(
-        {
-          url: endpoint.url,
-          headers: { 'content-type': 'application/json' },
-          body: renderSlackBody(event, opts),
-          signal: request.signal,
-          excerptBytes: opts.excerptBytes,
-        },
-        opts.retryAfterMaxMs,
-      );
-    },
-  };
+  return httpDestination('slack', ({ event }) => ({ body: renderSlackBody(event, opts) }), opts);
 }

@@ -1,5 +1,5 @@
-import type { AttemptRequest, AttemptResult, Destination } from './destination';
-import { postAndClassify } from './http';
+import type { Destination } from './destination';
+import { httpDestination, type HttpDestinationOptions } from './http';
 import {
   callFacts,
   callTitle,
@@ -68,28 +68,9 @@ export function renderTeamsMessage(event: CallSummaryEvent, opts: CallSummaryOpt
   };
 }
 
-export interface TeamsDestinationOptions extends CallSummaryOptions {
-  retryAfterMaxMs: number;
-  excerptBytes: number;
-}
+export interface TeamsDestinationOptions extends CallSummaryOptions, HttpDestinationOptions {}
 
 /** Posts the card to a Teams Workflows / Incoming Webhook URL, classified by postAndClassify (Workflows answers 202). */
 export function teamsDestination(opts: TeamsDestinationOptions): Destination {
-  return {
-    kind: 'teams',
-    async attempt(request: AttemptRequest): Promise<AttemptResult> {
-      const { endpoint, event } = request;
-      if (!endpoint.url) return { outcome: 'final', statusCode: null, error: 'endpoint has no url', responseExcerpt: null };
-      return postAndClassify(
-        {
-          url: endpoint.url,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(renderTeamsMessage(event, opts)),
-          signal: request.signal,
-          excerptBytes: opts.excerptBytes,
-        },
-        opts.retryAfterMaxMs,
-      );
-    },
-  };
+  return httpDestination('teams', ({ event }) => ({ body: JSON.stringify(renderTeamsMessage(event, opts)) }), opts);
 }
