@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
@@ -95,10 +96,12 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads and validates the configuration from the environment. A bad value fails with a
+ * Reads and validates the configuration from the environment (and `.env`, where present). A bad value fails with a
  * message naming the variable, before anything starts.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // A `.env` in the working directory fills in what the environment does not set.
+  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);

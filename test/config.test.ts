@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config';
+import { deliverySettingsFrom } from '../src/delivery-settings';
+
+test('defaults: 7 attempts over 30 s, 2 m, 8 m, 32 m, then capped at 4 h; 10 s attempts', () => {
+  const config = loadConfig({});
+  const settings = deliverySettingsFrom(config);
+  assert.deepEqual(settings, {
+    maxAttempts: 7,
+    initialIntervalMs: 30_000,
+    backoffCoefficient: 4,
+    maximumIntervalMs: 4 * 3_600_000,
+    attemptTimeoutMs: 10_000,
+    idleTimeoutMs: 600_000,
+    abandonTimeoutMs: 86_400_000,
+  });
+  assert.equal(config.PORT, 3000);
+  assert.equal(config.TEMPORAL_TASK_QUEUE, 'callhook');
+  assert.equal(config.ALLOW_HTTP_URLS, true);
+  assert.equal(loadConfig({ NODE_ENV: 'production' }).ALLOW_HTTP_URLS, false);
+  assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_HTTP_URLS: 'true' }).ALLOW_HTTP_URLS, true);
+});
+
+test('durations take ms, s, m, h, d or bare milliseconds', () => {
+  const config = loadConfig({ RETRY_INITIAL_INTERVAL: '1.5s', RETRY_MAX_INTERVAL: '2h', CALL_IDLE_TIMEOUT: '250', CALL_ABANDON_TIMEOUT: '1d' });
+  assert.deepEqual(
+    [config.RETRY_INITIAL_INTERVAL, config.RETRY_MAX_INTERVAL, config.CALL_IDLE_TIMEOUT, config.CALL_ABANDON_TIMEOUT],
+    [1_500, 7_200_000, 250, 86_400_000],
+  );
+});
+
+test('a bad value stops start-up with a message naming the variable', () => {
+  const cases: [NodeJS.ProcessEnv, RegExp][] = [
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ RETRY_INITIAL_INTERVAL: 'soon' }, /RETRY_INITIAL_INTERVAL: "soon" is not a duration/],
+    [{ RETRY_MAX_RETRIES: '-1' }, /RETRY_MAX_RETRIES/],
+    [{ RETRY_BACKOFF_COEFFICIENT: '0.5' }, /RETRY_BACKOFF_COEFFICIENT/],
+    [{ ALLOW_HTTP_URLS: 'yes' }, /ALLOW_HTTP_URLS/],
+    [{ TEMPORAL_METRICS_ADDRESS: 'nowhere' }, /TEMPORAL_METRICS_ADDRESS/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+  }
+});
