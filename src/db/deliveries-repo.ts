@@ -150,6 +150,8 @@ export interface DeliveryLogFilter {
   /** Cursor: entries after this one (its `cursor` field). */
   after?: string;
   limit?: number;
+  /** Only deliveries to endpoints not deleted (those redelivery can send again). */
+  liveEndpointsOnly?: boolean;
 }
 
 /** The delivery log with every attempt and operator action, oldest first, filtered. */
@@ -167,6 +169,7 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
   if (filter.since !== undefined) add('d.created_at >= ?::timestamptz', filter.since);
   if (filter.until !== undefined) add('d.created_at < ?::timestamptz', filter.until);
   if (filter.after !== undefined) add('d.seq > ?::bigint', filter.after);
+  if (filter.liveEndpointsOnly) where.push('EXISTS (SELECT 1 FROM endpoints p WHERE p.id = d.endpoint_id AND p.deleted_at IS NULL)');
   const limit = filter.limit === undefined ? '' : `LIMIT ${Number(filter.limit)}`;
   const { rows } = await db.query<DeliveryLogEntry & { cursor: string }>(
     `SELECT d.id, d.event_id AS "eventId", e.event_type AS "eventType", d.endpoint_id AS "endpointId",
@@ -189,10 +192,14 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
   return rows;
 }
 
-/** The call a delivery belongs to, and its status; undefined when there is no such delivery. */
-export async function getDeliveryHead(db: Queryable, deliveryId: string): Promise<{ callId: string; status: DeliveryStatus } | undefined> {
-  const { rows } = await db.query<{ callId: string; status: DeliveryStatus }>(
-    'SELECT call_id AS "callId", status FROM deliveries WHERE id = $1',
+/** The call a delivery belongs to, its status, and whether its endpoint was deleted; undefined when there is no such delivery. */
+export async function getDeliveryHead(
+  db: Queryable,
+  deliveryId: string,
+): Promise<{ callId: string; status: DeliveryStatus; endpointDeleted: boolean } | undefined> {
+  const { rows } = await db.query<{ callId: string; status: DeliveryStatus; endpointDeleted: boolean }>(
+    `SELECT d.call_id AS "callId", d.status, p.deleted_at IS NOT NULL AS "endpointDeleted"
+     FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id WHERE d.id = $1`,
     [deliveryId],
   );
   return rows[0];

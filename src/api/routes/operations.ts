@@ -26,7 +26,10 @@ export interface OperationsDeps extends TemporalDeps {
   testWaitMs: number;
 }
 
-const isoInstant = z.iso.datetime({ offset: true });
+// Postgres has no year 0 (and zod accepts it): such an instant would fail the query with a 500.
+const isoInstant = z.iso.datetime({ offset: true }).refine((s) => !s.startsWith('0000-'), 'year 0000 is not a valid year');
+/** The largest bigint: a longer cursor would fail the query with a 500. */
+const MAX_CURSOR = 2n ** 63n - 1n;
 
 export const deliveryIdParams = z.object({ id: z.string().regex(/^dlv_[0-9a-f]{32}$/, 'not a delivery id') });
 export const redeliverCallBody = z.object({ endpointId: endpointIdParams.shape.id.optional() }).strict();
@@ -40,7 +43,12 @@ export const endpointDeliveriesQuery = z
     since: isoInstant.optional(),
     until: isoInstant.optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    after: z.string().regex(/^\d{1,19}$/, 'not a cursor').optional().describe('cursor: nextCursor of the previous page'),
+    after: z
+      .string()
+      .regex(/^\d{1,19}$/, 'not a cursor')
+      .refine((s) => !/^\d+$/.test(s) || BigInt(s) <= MAX_CURSOR, 'not a cursor')
+      .optional()
+      .describe('cursor: nextCursor of the previous page'),
   })
   .strict();
 
@@ -56,6 +64,8 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
     if (delivery.status !== 'failed' && delivery.status !== 'skipped') {
       throw new ApiError(409, 'not_retryable', `delivery ${id} is ${delivery.status}; only failed or skipped deliveries can be retried`);
     }
+    // The workflow leaves deliveries to deleted endpoints alone: say so rather than accept a no-op.
+    if (delivery.endpointDeleted) throw new ApiError(409, 'not_retryable', `delivery ${id} cannot be retried: its endpoint was deleted`);
     await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () =>
       requestRedelivery(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }, deps),
     );
@@ -65,7 +75,12 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
   calls.post('/:callId/redeliver', async (req, res) => {
     const { callId } = parse(callIdParams, req.params, 'path');
     const body = parse(redeliverCallBody, req.body ?? {}, 'body');
-    const failed = await listDeliveryLog(deps.pool, { callId, status: 'failed', ...(body.endpointId && { endpointId: body.endpointId }) });
+    const failed = await listDeliveryLog(deps.pool, {
+      callId,
+      status: 'failed',
+      liveEndpointsOnly: true, // as the workflow's reopenDeliveries: deliveries to deleted endpoints stay as they are
+      ...(body.endpointId && { endpointId: body.endpointId }),
+    });
     if (failed.length > 0) {
       await callTemporal(deps, 'signal the call workflow', { callId }, () =>
         requestRedelivery(deps.temporal, callId, { ...body, source: 'api' }, deps),
