@@ -37,7 +37,7 @@ test('continue-as-new under many events keeps order and loses nothing, even mid-
   const flakySeqs = flaky.requests.map(seq);
   assert.deepEqual([...new Set(flakySeqs)], all);
   for (let i = 1; i < flakySeqs.length; i++) assert.ok(flakySeqs[i]! >= flakySeqs[i - 1]!, 'never out of order');
-  assert.ok(log.every((d) => d.status === 'succeeded'), 'every delivery succeeded');
+  assert.deepEqual(log.filter((d) => d.status !== 'succeeded'), [], 'every delivery succeeded');
   // Attempt numbers go on across runs rather than starting again.
   for (const delivery of log) {
     assert.deepEqual(delivery.attempts.map((a) => a.attemptNumber), delivery.attempts.map((_, i) => i + 1));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DeliveryLogEntry } from '../src/db/deliveries-repo';
-import { skipSignal } from '../src/workflows/messages';
+import { skipSignal, stateQuery } from '../src/workflows/messages';
 import { Harness, ended } from './helpers/harness';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';
 
@@ -163,8 +163,8 @@ describe('retry after the call workflow has finished', () => {
     assert.equal(failed!.status, 'failed');
 
     const handle = h2.env.client.workflow.getHandle(callId);
-    // Two events: the call's, and the WEBHOOK_DELIVERY_FAILED notice its failure raised (no subscriber).
-    assert.deepEqual(await handle.result(), { callId, events: 2, succeeded: 0, failed: 1 });
+    // One event: the call's (the WEBHOOK_DELIVERY_FAILED notice its failure raised is not counted).
+    assert.deepEqual(await handle.result(), { callId, events: 1, succeeded: 0, failed: 1 });
     const first = await handle.describe();
     assert.equal(first.status.name, 'COMPLETED');
 
@@ -184,6 +184,30 @@ describe('retry after the call workflow has finished', () => {
     assert.deepEqual(await h2.env.client.workflow.getHandle(callId, second.runId).result(), { callId, events: 0, succeeded: 1, failed: 0 });
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
     assert.equal(receiver.requests.length, 2);
+  });
+
+  test('a new run started by a retry knows the call: its other failures, status and last event', async () => {
+    const { clientId, callId } = ids('closed2');
+    const receiver = await switchableReceiver(410);
+    await h2.createEndpoint({ clientId, url: receiver.url });
+    await h2.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId, data: { callStatus: 'IN_PROGRESS' } });
+    await h2.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId, data: { callStatus: 'COMPLETED' } });
+    const log = await h2.waitForDeliveries(callId, (l) => ended(l, 2));
+    const handle = h2.env.client.workflow.getHandle(callId);
+    await handle.result();
+    const firstRun = (await handle.describe()).runId;
+
+    // Retry only the first; the receiver keeps failing, so the new run keeps both as failed.
+    assert.equal((await h2.api('POST', `/v1/deliveries/${log[0]!.id}/retry`)).status, 202);
+    await h2.waitForDeliveries(callId, (l) => l[0]!.attemptCount === 2 && l[0]!.status === 'failed');
+    const run = await handle.describe();
+    assert.notEqual(run.runId, firstRun);
+    const state = await handle.query(stateQuery);
+    assert.equal(state.deliveryState, 'failed');
+    assert.deepEqual(state.failures.map((f) => [f.deliveryId, f.error]).sort(), [[log[0]!.id, 'HTTP 410'], [log[1]!.id, 'HTTP 410']].sort());
+    assert.equal(run.searchAttributes.CallStatus?.[0], 'COMPLETED');
+    assert.equal(run.searchAttributes.LastEventType?.[0], 'OUTBOUND_CALL_COMPLETED');
+    assert.equal(run.searchAttributes.DeliveryState?.[0], 'failed');
   });
 });
 

@@ -7,14 +7,22 @@ import {
   type RedeliveryFilter,
   type ReopenedDelivery,
 } from '../db/deliveries-repo';
-import { isTerminalEventType } from '../event-types';
+import { isSystemEventType, isTerminalEventType } from '../event-types';
 import { deliveriesEnded } from '../metrics';
+import type { FailureSummary } from '../workflows/messages';
 
 export interface RedeliveryPlan {
   deliveries: ReopenedDelivery[];
-  /** The call's client, and whether the call already emitted a terminal event (a new run needs both). */
+  /**
+   * What a new run (the call's workflow had finished) needs to know of the call: its client,
+   * whether it emitted a terminal event, its latest status and event type, and the deliveries
+   * still failed besides the ones reopened.
+   */
   clientId: string | null;
   callTerminal: boolean;
+  callStatus: string | null;
+  lastEventType: string | null;
+  stillFailed: FailureSummary[];
 }
 
 /** Reopens the matching finally-failed deliveries of a call and logs the operator's action. */
@@ -27,14 +35,25 @@ export async function planRedelivery(
   return inTransaction(pool, async (db) => {
     const deliveries = await reopenDeliveries(db, callId, filter);
     await recordAction(db, deliveries.map((d) => d.deliveryId), 'redeliver', source, null);
-    const { rows } = await db.query<{ client_id: string; event_type: string }>(
-      'SELECT client_id, event_type FROM events WHERE call_id = $1 ORDER BY received_at',
+    const { rows } = await db.query<{ client_id: string; event_type: string; call_status: string | null }>(
+      `SELECT client_id, event_type, payload->'body'->'data'->>'callStatus' AS call_status
+       FROM events WHERE call_id = $1 ORDER BY received_at`,
+      [callId],
+    );
+    const callEvents = rows.filter((r) => !isSystemEventType(r.event_type));
+    const failed = await db.query<FailureSummary>(
+      `SELECT d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
+              COALESCE(d.last_error, '') AS error
+       FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.call_id = $1 AND d.status = 'failed' ORDER BY d.seq`,
       [callId],
     );
     return {
       deliveries,
       clientId: rows[0]?.client_id ?? null,
       callTerminal: rows.some((r) => isTerminalEventType(r.event_type)),
+      callStatus: callEvents.findLast((r) => r.call_status !== null)?.call_status ?? null,
+      lastEventType: callEvents.at(-1)?.event_type ?? null,
+      stillFailed: failed.rows,
     };
   });
 }

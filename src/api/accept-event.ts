@@ -29,7 +29,7 @@ export async function acceptEvent(deps: TemporalDeps & { pool: Pool }, event: Ca
     }
     throw err;
   }
-  await markEventSignaled(deps.pool, event.id);
-  if (stored.inserted) eventsAccepted.inc({ event_type: event.eventType });
+  // Counted once per event: by whichever request (the first, or a replay after a crash) marks it signalled.
+  if (await markEventSignaled(deps.pool, event.id)) eventsAccepted.inc({ event_type: event.eventType });
   return { replayed: false };
 }

@@ -4,6 +4,7 @@ import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import { EVENT_TYPES } from '../event-types';
 import { errorHandler, requireJson, unknownRoute } from './errors';
+import { openApiJson } from './openapi';
 import { callsRouter } from './routes/calls';
 import { endpointsRouter } from './routes/endpoints';
 import { eventsRouter } from './routes/events';
@@ -39,6 +40,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, timeoutMs: temporalTimeoutMs }));
   app.use(metricsRouter({ ...(deps.temporalMetricsUrl && { temporalMetricsUrl: deps.temporalMetricsUrl }) }));
+  const openapi = openApiJson();
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
   app.get('/v1/event-types', (_req, res) => {
     res.json({
       data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal, system: t.system })),

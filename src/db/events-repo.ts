@@ -71,8 +71,10 @@ export async function getEvent(db: Queryable, id: string): Promise<StoredEvent |
   return rows[0] && toStoredEvent(rows[0]);
 }
 
-export async function markEventSignaled(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE events SET signaled_at = now() WHERE id = $1 AND signaled_at IS NULL', [id]);
+/** True when this call marked it (false: another request had already). */
+export async function markEventSignaled(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE events SET signaled_at = now() WHERE id = $1 AND signaled_at IS NULL', [id]);
+  return rowCount === 1;
 }
 
 /** Takes back an event whose signal never reached Temporal, so it does not count as accepted. */

@@ -1,7 +1,9 @@
 import {
   ActivityCancellationType,
   ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -15,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_DELIVERY_ERRORS } from '../delivery-settings';
+import { DeliveryErrorType, NON_RETRYABLE_DELIVERY_ERRORS } from '../delivery-settings';
 import { DELIVERY_FAILED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
 import type { CallEvent } from '../schemas/call-event';
 import { CallStatus, ClientId, DeliveryState, LastEventType, type DeliveryStateValue } from '../temporal/search-attributes';
@@ -188,10 +190,10 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
       totals.succeeded++;
       failedOutstanding.delete(item.deliveryId);
     } catch (err) {
-      if (isCancellation(err)) {
+      if (interrupted(err, scope)) {
         const skipNow = skips.get(item.deliveryId);
         if (skipNow) return await skipOne(item, skipNow);
-        throw err; // continue-as-new: the caller keeps the item for the next run
+        throw new CancelledFailure('delivery interrupted for continue-as-new', undefined, err as Error); // the lane keeps it
       }
       await failOne(item, failureReason(err));
     } finally {
@@ -274,7 +276,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
 
   async function fanOut(event: CallEvent): Promise<void> {
     const plan = await bookkeeping.planDeliveries(event, workflowInfo().runId);
-    totals.events++;
+    if (event.eventType !== DELIVERY_FAILED_EVENT) totals.events++; // the call's events, not callhook's notices
     if (isTerminalEventType(event.eventType)) terminalSeen = true;
     if (event.eventType !== DELIVERY_FAILED_EVENT) {
       clientId = event.body.data.clientId;
@@ -290,8 +292,16 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
   async function redeliver(request: RedeliverRequest): Promise<void> {
     const { source, ...filter } = request;
     const plan = await bookkeeping.planRedelivery(input.callId, filter, source ?? 'temporal-ui');
+    // A new run (the call had finished) learns the call from Postgres; a running one knows it already.
     clientId ??= plan.clientId;
+    callStatus ??= plan.callStatus;
+    lastEventType ??= plan.lastEventType;
     terminalSeen ||= plan.callTerminal;
+    for (const failure of plan.stillFailed) {
+      if (failedOutstanding.has(failure.deliveryId)) continue;
+      failedOutstanding.add(failure.deliveryId);
+      failures.push(failure);
+    }
     for (const delivery of plan.deliveries) {
       skips.delete(delivery.deliveryId);
       enqueue(delivery);
@@ -347,6 +357,19 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     totals,
   };
   return continueAsNew<typeof callWorkflow>({ callId: input.callId, carried: next });
+}
+
+/**
+ * Whether a delivery ended because it was cancelled (skip, continue-as-new) rather than on its own
+ * merits. An attempt that failed retryably while the cancellation was pending reaches the
+ * workflow as a failure with retry state CANCEL_REQUESTED, not as a cancellation: it must not
+ * count as a final failure.
+ */
+function interrupted(err: unknown, scope: CancellationScope): boolean {
+  if (isCancellation(err)) return true;
+  if (!(err instanceof ActivityFailure)) return false;
+  if (err.retryState === 'CANCEL_REQUESTED') return true;
+  return scope.consideredCancelled && err.cause instanceof ApplicationFailure && err.cause.type === DeliveryErrorType.retryable;
 }
 
 /** The most specific message in an activity failure chain. */

@@ -11,7 +11,8 @@ export function callsRouter(deps: { pool: Pool }): Router {
   const router = Router();
   router.get('/:callId/deliveries', async (req, res) => {
     const { callId } = parse(callIdParams, req.params, 'path');
-    res.json({ callId, data: await listDeliveryLog(deps.pool, { callId }) });
+    const log = await listDeliveryLog(deps.pool, { callId });
+    res.json({ callId, data: log.map(({ cursor: _cursor, ...entry }) => entry) });
   });
   return router;
 }

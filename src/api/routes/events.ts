@@ -31,6 +31,7 @@ export function eventsRouter(deps: EventsDeps): Router {
     const { id } = parse(eventIdParams, req.params, 'path');
     const event = await getEvent(deps.pool, id);
     if (!event) throw notFound('event', id);
+    const deliveries = await listDeliveryLog(deps.pool, { eventId: id });
     res.json({
       id: event.id,
       callId: event.callId,
@@ -38,7 +39,7 @@ export function eventsRouter(deps: EventsDeps): Router {
       eventType: event.eventType,
       receivedAt: event.receivedAt,
       payload: event.payload,
-      deliveries: await listDeliveryLog(deps.pool, { eventId: id }),
+      deliveries: deliveries.map(({ cursor: _cursor, ...entry }) => entry),
     });
   });
 

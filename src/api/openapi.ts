@@ -1,0 +1,488 @@
+/**
+ * `GET /openapi.json`: the API's OpenAPI 3.0.3 document, generated from the zod schemas the
+ * handlers parse with (path parameters, query, body) and the response schemas in
+ * src/schemas/responses.ts, by zod's own `z.toJSONSchema`. `operations` below is the route
+ * registry: one entry per route the app answers (test/openapi.test.ts checks it against the
+ * Express router, both ways).
+ */
+import { z } from 'zod';
+import packageJson from '../../package.json';
+import { submitEventSchema } from '../schemas/call-event';
+import { createEndpointSchema, updateEndpointSchema } from '../schemas/endpoint';
+import {
+  acceptedEventSchema,
+  authViewSchema,
+  callDeliveriesSchema,
+  createdEndpointSchema,
+  deliveryActionSchema,
+  deliveryAttemptSchema,
+  deliveryLogEntrySchema,
+  deliveryPageSchema,
+  endpointDeletedSchema,
+  endpointListSchema,
+  endpointViewSchema,
+  errorEnvelopeSchema,
+  eventDetailSchema,
+  eventTypeCatalogSchema,
+  healthSchema,
+  publishedSigningKeySchema,
+  readinessSchema,
+  recoverAcceptedSchema,
+  redeliverAcceptedSchema,
+  retryAcceptedSchema,
+  revealedAuthSchema,
+  rotatedSecretSchema,
+  signingKeyListSchema,
+  testResultSchema,
+  validationIssueSchema,
+} from '../schemas/responses';
+import { callIdParams } from './routes/calls';
+import { endpointIdParams, listEndpointsQuery, rotateSecretBody } from './routes/endpoints';
+import { eventIdParams } from './routes/events';
+import { deliveryIdParams, endpointDeliveriesQuery, recoverBody, redeliverCallBody } from './routes/operations';
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+type ErrorStatus = 400 | 404 | 409 | 413 | 415 | 500 | 503 | 504;
+type JsonSchema = Record<string, unknown>;
+
+interface ResponseSpec {
+  status: 200 | 201 | 202 | 503;
+  description: string;
+  /** A JSON body; or `text` for a body of another media type. */
+  schema?: z.ZodType;
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ApiOperation {
+  method: Method;
+  /** OpenAPI style: `/v1/endpoints/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** The schemas the handler parses `req.params`, `req.query` and `req.body` with. */
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: { schema: z.ZodType; required: boolean };
+  responses: ResponseSpec[];
+  /** The error statuses the route answers besides the ones every route or every body may get. */
+  errors?: Partial<Record<ErrorStatus, string>>;
+}
+
+/** Named request schemas (converted as input: what a client may send). */
+const requestSchemas = {
+  CreateEndpoint: createEndpointSchema,
+  UpdateEndpoint: updateEndpointSchema,
+  SubmitEvent: submitEventSchema,
+  RotateSecretRequest: rotateSecretBody,
+  RedeliverCallRequest: redeliverCallBody,
+  RecoverRequest: recoverBody,
+} satisfies Record<string, z.ZodType>;
+
+/** Named response schemas (converted as output: what the API writes). */
+const responseSchemas = {
+  Error: errorEnvelopeSchema,
+  ValidationIssue: validationIssueSchema,
+  AuthView: authViewSchema,
+  RevealedAuth: revealedAuthSchema,
+  Endpoint: endpointViewSchema,
+  CreatedEndpoint: createdEndpointSchema,
+  EndpointList: endpointListSchema,
+  EndpointDeleted: endpointDeletedSchema,
+  RotatedSecret: rotatedSecretSchema,
+  DeliveryAttempt: deliveryAttemptSchema,
+  DeliveryAction: deliveryActionSchema,
+  DeliveryLogEntry: deliveryLogEntrySchema,
+  CallDeliveries: callDeliveriesSchema,
+  DeliveryPage: deliveryPageSchema,
+  AcceptedEvent: acceptedEventSchema,
+  EventDetail: eventDetailSchema,
+  EventTypeCatalog: eventTypeCatalogSchema,
+  RetryAccepted: retryAcceptedSchema,
+  RedeliverAccepted: redeliverAcceptedSchema,
+  RecoverAccepted: recoverAcceptedSchema,
+  TestResult: testResultSchema,
+  Health: healthSchema,
+  Readiness: readinessSchema,
+  SigningKey: publishedSigningKeySchema,
+  SigningKeyList: signingKeyListSchema,
+} satisfies Record<string, z.ZodType>;
+
+const openApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }) });
+
+const BAD_ENDPOINT_ID = 'the id is not an endpoint id';
+const NO_ENDPOINT = 'no such endpoint (or it was deleted)';
+const TEMPORAL_DOWN = 'Temporal is unreachable: nothing was signalled; retry later';
+
+/** Every route the app answers, in the order of the README's table. */
+export const operations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/v1/events',
+    operationId: 'submitEvent',
+    summary: 'Accept a call event',
+    description: 'Answers once Temporal has accepted the signal; no receiver is contacted during the request. The event `id` is its idempotency key.',
+    tag: 'events',
+    body: { schema: submitEventSchema, required: true },
+    responses: [
+      {
+        status: 202,
+        description: 'accepted (or an idempotent replay of the same id and content)',
+        schema: acceptedEventSchema,
+        headers: { 'idempotent-replayed': '`true` when this id was already accepted with the same content' },
+      },
+    ],
+    errors: { 409: 'the id was already used for a different event', 503: 'Temporal is unreachable: the event was not accepted; retry with the same id' },
+  },
+  {
+    method: 'get',
+    path: '/v1/events/{id}',
+    operationId: 'getEvent',
+    summary: 'An event and its deliveries, with every attempt',
+    tag: 'events',
+    params: eventIdParams,
+    responses: [{ status: 200, description: 'the event', schema: eventDetailSchema }],
+    errors: { 400: 'the id is not a valid event id', 404: 'no such event' },
+  },
+  {
+    method: 'get',
+    path: '/v1/calls/{callId}/deliveries',
+    operationId: 'listCallDeliveries',
+    summary: "The call's delivery log, in order, with attempts",
+    tag: 'calls',
+    params: callIdParams,
+    responses: [{ status: 200, description: 'the delivery log (empty for an unknown call)', schema: callDeliveriesSchema }],
+    errors: { 400: 'the callId is not valid' },
+  },
+  {
+    method: 'post',
+    path: '/v1/calls/{callId}/redeliver',
+    operationId: 'redeliverCall',
+    summary: "Send a call's failed deliveries again",
+    description: 'The call workflow sends them again in their original order; `endpointId` limits it to one endpoint.',
+    tag: 'calls',
+    params: callIdParams,
+    body: { schema: redeliverCallBody, required: false },
+    responses: [{ status: 202, description: 'the failed deliveries to send again (none: nothing was signalled)', schema: redeliverAcceptedSchema }],
+    errors: { 503: TEMPORAL_DOWN },
+  },
+  {
+    method: 'post',
+    path: '/v1/endpoints',
+    operationId: 'createEndpoint',
+    summary: 'Register an endpoint',
+    description: 'The only response with the secret in full.',
+    tag: 'endpoints',
+    body: { schema: createEndpointSchema, required: true },
+    responses: [{ status: 201, description: 'created', schema: createdEndpointSchema, headers: { location: 'the new endpoint: `/v1/endpoints/{id}`' } }],
+  },
+  {
+    method: 'get',
+    path: '/v1/endpoints',
+    operationId: 'listEndpoints',
+    summary: 'List endpoints (cursor pagination)',
+    tag: 'endpoints',
+    query: listEndpointsQuery,
+    responses: [{ status: 200, description: 'a page of endpoints, secrets shown as hints', schema: endpointListSchema }],
+  },
+  {
+    method: 'get',
+    path: '/v1/endpoints/{id}',
+    operationId: 'getEndpoint',
+    summary: 'One endpoint (secrets shown as a hint)',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    responses: [{ status: 200, description: 'the endpoint', schema: endpointViewSchema }],
+    errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT },
+  },
+  {
+    method: 'patch',
+    path: '/v1/endpoints/{id}',
+    operationId: 'updateEndpoint',
+    summary: 'Change url, email, events, auth, description or active',
+    description: 'Changes apply from the next event on; a retry reads the endpoint afresh.',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    body: { schema: updateEndpointSchema, required: true },
+    responses: [{ status: 200, description: 'the endpoint as changed', schema: endpointViewSchema }],
+    errors: { 404: NO_ENDPOINT },
+  },
+  {
+    method: 'delete',
+    path: '/v1/endpoints/{id}',
+    operationId: 'deleteEndpoint',
+    summary: 'Delete an endpoint (its delivery log is kept)',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    responses: [{ status: 200, description: 'deleted', schema: endpointDeletedSchema }],
+    errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT },
+  },
+  {
+    method: 'post',
+    path: '/v1/endpoints/{id}/rotate-secret',
+    operationId: 'rotateEndpointSecret',
+    summary: 'A new secret for an hmac or hmac-hex endpoint',
+    description: 'The new secret is given in the body or generated, and returned in full here only. hmac: the old secret keeps signing beside it for HMAC_SECRET_OVERLAP.',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    body: { schema: rotateSecretBody, required: false },
+    responses: [{ status: 200, description: 'rotated', schema: rotatedSecretSchema }],
+    errors: { 404: NO_ENDPOINT, 409: 'the endpoint has no secret to rotate (auth is not hmac or hmac-hex)' },
+  },
+  {
+    method: 'post',
+    path: '/v1/endpoints/{id}/recover',
+    operationId: 'recoverEndpoint',
+    summary: "Send an endpoint's failed deliveries in a time range again",
+    tag: 'endpoints',
+    params: endpointIdParams,
+    body: { schema: recoverBody, required: true },
+    responses: [{ status: 202, description: 'the calls signalled', schema: recoverAcceptedSchema }],
+    errors: { 404: NO_ENDPOINT, 503: TEMPORAL_DOWN },
+  },
+  {
+    method: 'post',
+    path: '/v1/endpoints/{id}/test',
+    operationId: 'testEndpoint',
+    summary: 'Send a WEBHOOK_TEST event to this endpoint and wait for the first attempt',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    responses: [{ status: 200, description: "the first attempt's outcome", schema: testResultSchema }],
+    errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT, 503: TEMPORAL_DOWN, 504: 'no attempt finished in time; the event id is in the message' },
+  },
+  {
+    method: 'get',
+    path: '/v1/endpoints/{id}/deliveries',
+    operationId: 'listEndpointDeliveries',
+    summary: "The endpoint's delivery log, filtered (cursor pagination)",
+    tag: 'endpoints',
+    params: endpointIdParams,
+    query: endpointDeliveriesQuery,
+    responses: [{ status: 200, description: 'a page of the delivery log', schema: deliveryPageSchema }],
+    errors: { 404: NO_ENDPOINT },
+  },
+  {
+    method: 'post',
+    path: '/v1/deliveries/{id}/retry',
+    operationId: 'retryDelivery',
+    summary: 'Send one failed or skipped delivery again',
+    tag: 'deliveries',
+    params: deliveryIdParams,
+    responses: [{ status: 202, description: 'the call workflow was signalled', schema: retryAcceptedSchema }],
+    errors: {
+      400: 'the id is not a delivery id',
+      404: 'no such delivery',
+      409: 'the delivery is pending or succeeded',
+      503: TEMPORAL_DOWN,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/event-types',
+    operationId: 'listEventTypes',
+    summary: 'The event-type catalog',
+    tag: 'events',
+    responses: [{ status: 200, description: 'every event type', schema: eventTypeCatalogSchema }],
+  },
+  {
+    method: 'get',
+    path: '/v1/signing-key',
+    operationId: 'getSigningKey',
+    summary: 'The current RSA public key, as PEM',
+    tag: 'signing keys',
+    responses: [
+      { status: 200, description: 'the public key', text: 'application/x-pem-file', headers: { 'x-recho-key-id': 'the key id, as in signed requests' } },
+    ],
+  },
+  {
+    method: 'get',
+    path: '/v1/signing-keys',
+    operationId: 'listSigningKeys',
+    summary: 'Every published public key: the current one and those rotated out but within their overlap',
+    tag: 'signing keys',
+    responses: [{ status: 200, description: 'the published keys', schema: signingKeyListSchema }],
+  },
+  {
+    method: 'post',
+    path: '/v1/signing-keys/rotate',
+    operationId: 'rotateSigningKey',
+    summary: 'A new current signing key (generated keys only)',
+    tag: 'signing keys',
+    responses: [{ status: 201, description: 'the new current key', schema: publishedSigningKeySchema }],
+    errors: { 409: 'the key comes from SIGNING_KEY_PEM / SIGNING_KEY_FILE: rotate it there' },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'liveness',
+    summary: 'Liveness',
+    tag: 'system',
+    responses: [{ status: 200, description: 'the process answers', schema: healthSchema }],
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readiness',
+    summary: 'Readiness: Postgres and Temporal answer',
+    tag: 'system',
+    responses: [
+      { status: 200, description: 'ready', schema: readinessSchema },
+      { status: 503, description: 'Postgres or Temporal does not answer', schema: readinessSchema },
+    ],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics (and the Temporal SDK worker metrics when configured)',
+    tag: 'system',
+    responses: [{ status: 200, description: 'Prometheus text exposition format', text: 'text/plain' }],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    tag: 'system',
+    responses: [{ status: 200, description: 'the OpenAPI 3.0.3 document', schema: openApiDocumentShape }],
+  },
+];
+
+const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
+  400: 'invalid input: every bad field named in `details` (invalid_request)',
+  404: 'not found',
+  409: 'conflict',
+  413: 'the body is larger than MAX_BODY_BYTES (payload_too_large)',
+  415: 'the body is not application/json (unsupported_media_type)',
+  500: 'internal error (internal); see the server log',
+  503: 'Temporal is unreachable',
+  504: 'timed out',
+};
+
+export interface OpenApiDocument {
+  openapi: '3.0.3';
+  info: { title: string; version: string; description: string };
+  servers: { url: string }[];
+  tags: { name: string }[];
+  paths: Record<string, Record<string, JsonSchema>>;
+  components: { schemas: Record<string, JsonSchema> };
+}
+
+const SCHEMA_REF = '#/components/schemas/';
+const options = (io: 'input' | 'output') => ({ target: 'openapi-3.0' as const, io, unrepresentable: 'any' as const });
+
+function components(named: Record<string, z.ZodType>, io: 'input' | 'output'): { refs: Map<z.ZodType, string>; schemas: Record<string, JsonSchema> } {
+  const registry = z.registry<{ id: string }>();
+  const refs = new Map<z.ZodType, string>();
+  for (const [id, schema] of Object.entries(named)) {
+    registry.add(schema, { id });
+    refs.set(schema, id);
+  }
+  const { schemas } = z.toJSONSchema(registry, { ...options(io), uri: (id) => `${SCHEMA_REF}${id}` });
+  // `$id` is JSON Schema, not an OpenAPI 3.0 schema object keyword.
+  const cleaned = Object.fromEntries(Object.entries(schemas).map(([id, { $id: _id, $schema: _s, ...schema }]) => [id, schema as JsonSchema]));
+  return { refs, schemas: cleaned };
+}
+
+function parameters(schema: z.ZodObject, where: 'path' | 'query'): JsonSchema[] {
+  const json = z.toJSONSchema(schema, options('input')) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, { description, ...propertySchema }]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    ...(typeof description === 'string' && { description }),
+    schema: propertySchema,
+  }));
+}
+
+function buildOpenApiDocument(): OpenApiDocument {
+  const requests = components(requestSchemas, 'input');
+  const responses = components(responseSchemas, 'output');
+  const clash = Object.keys(requests.schemas).filter((id) => id in responses.schemas);
+  if (clash.length > 0) throw new Error(`component names used for a request and a response schema: ${clash.join(', ')}`);
+  const refOrInline = (schema: z.ZodType, { refs }: { refs: Map<z.ZodType, string> }, io: 'input' | 'output'): JsonSchema => {
+    const id = refs.get(schema);
+    return id ? { $ref: `${SCHEMA_REF}${id}` } : (z.toJSONSchema(schema, options(io)) as JsonSchema);
+  };
+  const errorResponse = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}Error` } } },
+  });
+
+  const paths: OpenApiDocument['paths'] = {};
+  for (const op of operations) {
+    const item = (paths[op.path] ??= {});
+    if (item[op.method]) throw new Error(`${op.method.toUpperCase()} ${op.path} is registered twice`);
+    const documented: Record<string, unknown> = {};
+    for (const r of op.responses) {
+      documented[r.status] = {
+        description: r.description,
+        ...(r.headers && {
+          headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])),
+        }),
+        ...(r.schema && { content: { 'application/json': { schema: refOrInline(r.schema, responses, 'output') } } }),
+        ...(r.text && { content: { [r.text]: { schema: { type: 'string' } } } }),
+      };
+    }
+    const errors: Partial<Record<ErrorStatus, string>> = {
+      ...((op.params || op.query || op.body) && { 400: ERROR_DESCRIPTIONS[400] }),
+      ...(op.body && {
+        400: `${ERROR_DESCRIPTIONS[400]}, or the body is not valid JSON (invalid_json)`,
+        413: ERROR_DESCRIPTIONS[413],
+        415: ERROR_DESCRIPTIONS[415],
+      }),
+      ...op.errors,
+      500: ERROR_DESCRIPTIONS[500],
+    };
+    for (const [status, description] of Object.entries(errors)) documented[status] = errorResponse(description);
+    item[op.method] = {
+      operationId: op.operationId,
+      summary: op.summary,
+      ...(op.description && { description: op.description }),
+      tags: [op.tag],
+      ...((op.params || op.query) && {
+        parameters: [...(op.params ? parameters(op.params, 'path') : []), ...(op.query ? parameters(op.query, 'query') : [])],
+      }),
+      ...(op.body && {
+        requestBody: {
+          required: op.body.required,
+          content: { 'application/json': { schema: refOrInline(op.body.schema, requests, 'input') } },
+        },
+      }),
+      responses: Object.fromEntries(Object.entries(documented).sort(([a], [b]) => Number(a) - Number(b))),
+    };
+  }
+
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'callhook',
+      version: packageJson.version,
+      description:
+        'Webhook delivery for voice-AI call platforms, built on Temporal. Errors are `{ "error": { "code", "message", "details" } }`. Generated from the zod schemas the API validates with.',
+    },
+    servers: [{ url: '/' }],
+    tags: [...new Set(operations.map((op) => op.tag))].map((name) => ({ name })),
+    paths,
+    components: { schemas: { ...requests.schemas, ...responses.schemas } },
+  };
+}
+
+let cached: { document: OpenApiDocument; json: string } | undefined;
+
+/** The document, built on first use and kept: the schemas do not change while the process runs. */
+export function openApiDocument(): OpenApiDocument {
+  cached ??= (() => {
+    const document = buildOpenApiDocument();
+    return { document, json: JSON.stringify(document) };
+  })();
+  return cached.document;
+}
+
+/** The document as served: serialized once. */
+export function openApiJson(): string {
+  openApiDocument();
+  return cached!.json;
+}

@@ -1,0 +1,228 @@
+/**
+ * What the API answers with, as zod schemas: the source of the responses in `GET /openapi.json`
+ * (src/api/openapi.ts). Where a TypeScript type already describes a response, a compile-time
+ * check at the end of this file makes the two agree (each assignable to the other).
+ */
+import { z } from 'zod';
+import type { AuthView, EndpointView, RevealedAuth } from '../api/endpoint-view';
+import type { AttemptOutcome, DeliveryLogEntry, DeliveryStatus } from '../db/deliveries-repo';
+import type { StoredEvent } from '../db/events-repo';
+import type { PublishedSigningKey } from '../destinations/signing/signing-keys';
+import type { Rotation } from '../endpoint-auth';
+import { EVENT_TYPE_NAMES } from '../event-types';
+import { callEventSchema } from './call-event';
+import { endpointKindSchema } from './endpoint';
+
+/** An instant as the API writes it: ISO 8601 with `Z` or an offset (Postgres writes `+00:00`). */
+const timestamp = z.iso.datetime({ offset: true });
+const cursor = z.string().nullable().describe('pass as `after` to get the next page; null on the last page');
+
+// ---- errors
+
+export const validationIssueSchema = z.strictObject({
+  path: z.string().describe('the bad field: `body.…`, `query.…` or `path.…`'),
+  message: z.string(),
+});
+
+/** Every 4xx and 5xx: `{ "error": { "code", "message", "details" } }` (src/api/errors.ts). */
+export const errorEnvelopeSchema = z.strictObject({
+  error: z.strictObject({
+    code: z
+      .string()
+      .describe(
+        'invalid_request, invalid_json, bad_request, not_found, idempotency_conflict, not_retryable, no_secret_to_rotate, ' +
+          'signing_key_configured, payload_too_large, unsupported_media_type, temporal_unavailable, test_timeout, internal',
+      ),
+    message: z.string(),
+    details: z.array(validationIssueSchema).nullable().describe('invalid_request: every bad field; otherwise null'),
+  }),
+});
+
+// ---- endpoints
+
+const noAuthView = z.strictObject({ type: z.literal('none') });
+const rsaAuthView = z.strictObject({ type: z.literal('rsa') });
+
+/** Auth as shown after creation: type and hints, never a secret. */
+export const authViewSchema = z.discriminatedUnion('type', [
+  noAuthView,
+  rsaAuthView,
+  z.strictObject({ type: z.literal('bearer'), tokenHint: z.string().describe('`…` and the last 4 characters') }),
+  z.strictObject({
+    type: z.literal('hmac'),
+    secretHint: z.string(),
+    previousSecrets: z
+      .array(z.strictObject({ secretHint: z.string(), expiresAt: timestamp }))
+      .describe('secrets rotated out that still sign, beside the current one, until expiresAt'),
+  }),
+  z.strictObject({ type: z.literal('hmac-hex'), header: z.string(), secretHint: z.string() }),
+]);
+
+/** Auth as shown once, in the creation response: the secret in full. */
+export const revealedAuthSchema = z.discriminatedUnion('type', [
+  noAuthView,
+  rsaAuthView,
+  z.strictObject({ type: z.literal('bearer'), token: z.string() }),
+  z.strictObject({ type: z.literal('hmac'), secret: z.string().describe('generated when none was given') }),
+  z.strictObject({ type: z.literal('hmac-hex'), header: z.string(), secret: z.string() }),
+]);
+
+const endpointFields = {
+  id: z.string().describe('`ep_` and 32 hex digits'),
+  clientId: z.string(),
+  kind: endpointKindSchema,
+  url: z.string().nullable(),
+  email: z.string().nullable(),
+  events: z.array(z.string()).describe('subscribed event types, or `["*"]` for every non-system type'),
+  description: z.string().nullable(),
+  active: z.boolean(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+};
+
+export const endpointViewSchema = z.strictObject({ ...endpointFields, auth: authViewSchema });
+export const createdEndpointSchema = z.strictObject({ ...endpointFields, auth: revealedAuthSchema });
+export const endpointListSchema = z.strictObject({ data: z.array(endpointViewSchema), nextCursor: cursor });
+export const endpointDeletedSchema = z.strictObject({ id: z.string(), deleted: z.literal(true) });
+
+export const rotatedSecretSchema = z.strictObject({
+  id: z.string(),
+  secret: z.string().describe('the new secret, in full: shown only here'),
+  previousSecretExpiresAt: timestamp.nullable().describe('hmac: until when the old secret keeps signing; hmac-hex: null'),
+  auth: authViewSchema,
+});
+
+// ---- deliveries
+
+export const deliveryStatusSchema = z.enum(['pending', 'succeeded', 'failed', 'skipped']);
+export const attemptOutcomeSchema = z.enum(['succeeded', 'retryable', 'final']);
+
+export const deliveryAttemptSchema = z.strictObject({
+  attemptNumber: z.int().min(1),
+  startedAt: timestamp,
+  durationMs: z.int().min(0),
+  statusCode: z.int().nullable().describe('the receiver\'s HTTP status; null when there was none (timeout, connection error)'),
+  outcome: attemptOutcomeSchema,
+  error: z.string().nullable(),
+  responseExcerpt: z.string().nullable(),
+});
+
+export const deliveryActionSchema = z.strictObject({
+  action: z.enum(['redeliver', 'skip']),
+  source: z.string(),
+  reason: z.string().nullable(),
+  at: timestamp,
+});
+
+/** One event to one endpoint: its status, every attempt and every operator action, oldest first. */
+export const deliveryLogEntrySchema = z.strictObject({
+  id: z.string().describe('`dlv_` and 32 hex digits; the x-recho-delivery-id header'),
+  eventId: z.string(),
+  eventType: z.string(),
+  endpointId: z.string(),
+  callId: z.string(),
+  status: deliveryStatusSchema,
+  attemptCount: z.int().min(0),
+  lastStatusCode: z.int().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  endedAt: timestamp.nullable(),
+  actions: z.array(deliveryActionSchema),
+  attempts: z.array(deliveryAttemptSchema),
+});
+
+export const callDeliveriesSchema = z.strictObject({ callId: z.string(), data: z.array(deliveryLogEntrySchema) });
+export const deliveryPageSchema = z.strictObject({ data: z.array(deliveryLogEntrySchema), nextCursor: cursor });
+
+// ---- events
+
+export const acceptedEventSchema = z.strictObject({
+  id: z.string().describe('the event id: the one sent, or a generated `evt_…`'),
+  callId: z.string(),
+  workflowId: z.string().describe('the call\'s Temporal workflow id (= callId)'),
+});
+
+export const eventDetailSchema = z.strictObject({
+  id: z.string(),
+  callId: z.string(),
+  clientId: z.string(),
+  eventType: z.string(),
+  receivedAt: timestamp,
+  payload: callEventSchema.describe('the event as accepted, every field filled in (`targetEndpointId`: test events only)'),
+  deliveries: z.array(deliveryLogEntrySchema),
+});
+
+export const eventTypeCatalogSchema = z.strictObject({
+  data: z.array(
+    z.strictObject({
+      name: z.enum(EVENT_TYPE_NAMES),
+      title: z.string(),
+      terminal: z.boolean().describe('no event follows it in a call'),
+      system: z.boolean().describe('emitted by callhook itself, not submitted; not part of the `*` subscription'),
+    }),
+  ),
+});
+
+// ---- operator actions
+
+export const retryAcceptedSchema = z.strictObject({ deliveryId: z.string(), callId: z.string() });
+export const redeliverAcceptedSchema = z.strictObject({
+  callId: z.string(),
+  deliveries: z.array(z.string()).describe('the failed deliveries sent again'),
+});
+export const recoverAcceptedSchema = z.strictObject({
+  endpointId: z.string(),
+  calls: z.int().min(0).describe('calls signalled'),
+  deliveries: z.int().min(0).describe('failed deliveries sent again'),
+});
+export const testResultSchema = z.strictObject({
+  eventId: z.string(),
+  deliveryId: z.string(),
+  outcome: attemptOutcomeSchema.describe('of the first attempt'),
+  statusCode: z.int().nullable(),
+  durationMs: z.int().min(0),
+  error: z.string().nullable(),
+  responseExcerpt: z.string().nullable(),
+});
+
+// ---- health and signing keys
+
+export const healthSchema = z.strictObject({ status: z.literal('ok') });
+const checkSchema = z.strictObject({ ok: z.boolean(), error: z.string().optional() });
+export const readinessSchema = z.strictObject({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.strictObject({ postgres: checkSchema, temporal: checkSchema }),
+});
+
+export const publishedSigningKeySchema = z.strictObject({
+  id: z.string().describe('`k_…`; the x-recho-key-id header of requests it signs'),
+  publicKeyPem: z.string(),
+  status: z.enum(['current', 'retiring']),
+  expiresAt: timestamp.nullable().describe('retiring keys: until when they may still be seen'),
+});
+export const signingKeyListSchema = z.strictObject({ data: z.array(publishedSigningKeySchema) });
+
+// ---- compile-time agreement with the types the handlers build responses from
+
+/** True when each type is assignable to the other. */
+type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+
+export type ResponseTypesAgree = [
+  Assert<Agree<z.infer<typeof authViewSchema>, AuthView>>,
+  Assert<Agree<z.infer<typeof revealedAuthSchema>, RevealedAuth>>,
+  Assert<Agree<z.infer<typeof endpointViewSchema>, EndpointView<AuthView>>>,
+  Assert<Agree<z.infer<typeof createdEndpointSchema>, EndpointView<RevealedAuth>>>,
+  Assert<Agree<z.infer<typeof deliveryLogEntrySchema>, DeliveryLogEntry>>,
+  Assert<Agree<z.infer<typeof deliveryStatusSchema>, DeliveryStatus>>,
+  Assert<Agree<z.infer<typeof attemptOutcomeSchema>, AttemptOutcome>>,
+  Assert<
+    Agree<
+      Omit<z.infer<typeof eventDetailSchema>, 'deliveries'>,
+      Pick<StoredEvent, 'id' | 'callId' | 'clientId' | 'eventType' | 'receivedAt' | 'payload'>
+    >
+  >,
+  Assert<Agree<z.infer<typeof rotatedSecretSchema>['previousSecretExpiresAt'], Rotation['previousSecretExpiresAt']>>,
+  Assert<Agree<z.infer<typeof publishedSigningKeySchema>, Omit<PublishedSigningKey, 'expiresAt'> & { expiresAt: string | null }>>,
+];
