@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const workerDone = worker.run();
   cleanups.push(async () => {
     try {
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone;
     } finally {
       activities.close();

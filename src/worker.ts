@@ -59,6 +59,8 @@ export function activityDepsFrom(
 export function installTemporalRuntime(config: Pick<Config, 'TEMPORAL_METRICS_ADDRESS'>): string | undefined {
   const address = config.TEMPORAL_METRICS_ADDRESS === 'off' ? undefined : config.TEMPORAL_METRICS_ADDRESS;
   Runtime.install({
+    // Our own SIGINT/SIGTERM handlers shut down in order (API, worker, connections, databases).
+    shutdownSignals: [],
     logger: new DefaultLogger('INFO', (entry) => {
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       logger[level]({ ...entry.meta, component: 'temporal-sdk' }, entry.message);
@@ -91,6 +93,12 @@ async function main(): Promise<void> {
     deps: activities.deps,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, signingKeyId: signingKeys.current().id }, 'worker running');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down: finishing the tasks under way');
+      worker.shutdown();
+    });
+  }
   try {
     await worker.run();
   } finally {
