@@ -15,6 +15,7 @@ import { createPool } from './db/pool';
 import { signingKeysFrom } from './destinations/signing/from-config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { logger } from './logger';
+import { onShutdownSignal } from './shutdown';
 import { startDevServer } from './temporal/dev-server';
 import { activityDepsFrom, createWorker, installTemporalRuntime } from './worker';
 
@@ -26,13 +27,13 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    for (const cleanup of cleanups.reverse()) {
+    for (const cleanup of [...cleanups].reverse()) {
       await cleanup().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
     }
+    logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  onShutdownSignal(shutdown);
 
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {

@@ -12,6 +12,7 @@ import { createDestinations } from './destinations';
 import { signingKeysFrom } from './destinations/signing/from-config';
 import type { SigningKeyRing } from './destinations/signing/signing-keys';
 import { logger } from './logger';
+import { onShutdownSignal } from './shutdown';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -93,12 +94,10 @@ async function main(): Promise<void> {
     deps: activities.deps,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, signingKeyId: signingKeys.current().id }, 'worker running');
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'shutting down: finishing the tasks under way');
-      worker.shutdown();
-    });
-  }
+  onShutdownSignal((signal) => {
+    logger.info({ signal }, 'shutting down: finishing the tasks under way');
+    worker.shutdown();
+  });
   try {
     await worker.run();
   } finally {

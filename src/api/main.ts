@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { signingKeysFrom } from '../destinations/signing/from-config';
 import { logger } from '../logger';
+import { onShutdownSignal } from '../shutdown';
 import { createApp } from './app';
 import { appDepsFrom } from './app-deps';
 import { closeServer, listen } from './server';
@@ -32,8 +33,7 @@ async function main(): Promise<void> {
     await pool.end();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  onShutdownSignal(stop);
 }
 
 main().catch((err: unknown) => {
