@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DeliveryLogEntry } from '../src/db/deliveries-repo';
 import { skipSignal, stateQuery } from '../src/workflows/messages';
 import { Harness, ended } from './helpers/harness';
+import { eventually } from './helpers/eventually';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';
 
 let h: Harness;
@@ -24,16 +25,6 @@ const ids = (tag: string) => {
 const eventTypeOf = (r: ReceivedRequest) => (r.json as { eventType: string }).eventType;
 const eventIdOf = (r: ReceivedRequest) => (r.json as { id: string }).id;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Places a delivery at an instant, for the time-range filters (test setup straight in Postgres). */
 async function setCreatedAt(harness: Harness, deliveryId: string, at: Date): Promise<void> {

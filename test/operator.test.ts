@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Harness, ended } from './helpers/harness';
+import { eventually } from './helpers/eventually';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';
 import { redeliverSignal, skipSignal, stateQuery } from '../src/workflows/messages';
 
@@ -13,16 +14,6 @@ after(async () => {
 });
 
 const eventTypeOf = (r: ReceivedRequest) => (r.json as { eventType: string }).eventType;
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('operating calls from Temporal', () => {
   test('a failed delivery is findable by search attributes, readable by query, and redelivered by signal', async () => {

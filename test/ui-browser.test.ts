@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { chromiumMissing, eventually, freePort, launchChromium } from './helpers/browser';
+import { chromiumMissing, freePort, launchChromium } from './helpers/browser';
+import { eventually } from './helpers/eventually';
 import { Harness, ended } from './helpers/harness';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';
 
