@@ -87,6 +87,11 @@ export const configSchema = z.object({
     .regex(/^(off|[\w.-]+:\d+)$/, 'give host:port, or off')
     .default('127.0.0.1:9464'),
   WORKER_METRICS_PORT: port.default(9091),
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((key) => key.trim()).filter(Boolean))
+    .refine((keys) => keys.every((key) => key.length >= 16), 'each key needs at least 16 characters'),
 });
 
 export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean; EMAIL_FROM: string };

@@ -19,6 +19,7 @@ export function appDepsFrom(
     hmacSecretOverlapMs: config.HMAC_SECRET_OVERLAP,
     // The first attempt of a test event ends within the attempt timeout; the rest is slack.
     testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
+    apiKeys: config.API_KEYS,
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),
   };
 }

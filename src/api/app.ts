@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import { EVENT_TYPES } from '../event-types';
+import { requireApiKey } from './api-keys';
 import { errorHandler, requireJson, unknownRoute } from './errors';
 import { openApiJson } from './openapi';
 import { callsRouter } from './routes/calls';
@@ -29,6 +30,8 @@ export interface AppDeps {
   testWaitMs?: number;
   /** The Temporal SDK runtime's Prometheus endpoint, appended to GET /metrics. */
   temporalMetricsUrl?: string;
+  /** Keys one of which every /v1 request must carry as a Bearer token; none: the API is open. */
+  apiKeys?: readonly string[];
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -44,6 +47,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openapi);
   });
+  app.use('/v1', requireApiKey(deps.apiKeys ?? []));
   app.get('/v1/event-types', (_req, res) => {
     res.json({
       data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal, system: t.system })),

@@ -42,7 +42,7 @@ import { eventIdParams } from './routes/events';
 import { deliveryIdParams, endpointDeliveriesQuery, recoverBody, redeliverCallBody } from './routes/operations';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-type ErrorStatus = 400 | 404 | 409 | 413 | 415 | 500 | 503 | 504;
+type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 500 | 503 | 504;
 type JsonSchema = Record<string, unknown>;
 
 interface ResponseSpec {
@@ -352,6 +352,7 @@ export const operations: ApiOperation[] = [
 
 const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'invalid input: every bad field named in `details` (invalid_request)',
+  401: 'API_KEYS is set and the request has no valid `Authorization: Bearer <key>` (unauthorized)',
   404: 'not found',
   409: 'conflict',
   413: 'the body is larger than MAX_BODY_BYTES (payload_too_large)',
@@ -367,8 +368,11 @@ export interface OpenApiDocument {
   servers: { url: string }[];
   tags: { name: string }[];
   paths: Record<string, Record<string, JsonSchema>>;
-  components: { schemas: Record<string, JsonSchema> };
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonSchema> };
 }
+
+/** The /v1 routes need an API key when API_KEYS is set (src/api/api-keys.ts). */
+const isGuarded = (path: string) => path.startsWith('/v1/');
 
 const SCHEMA_REF = '#/components/schemas/';
 const options = (io: 'input' | 'output') => ({ target: 'openapi-3.0' as const, io, unrepresentable: 'any' as const });
@@ -434,6 +438,7 @@ function buildOpenApiDocument(): OpenApiDocument {
         415: ERROR_DESCRIPTIONS[415],
       }),
       ...op.errors,
+      ...(isGuarded(op.path) && { 401: ERROR_DESCRIPTIONS[401] }),
       500: ERROR_DESCRIPTIONS[500],
     };
     for (const [status, description] of Object.entries(errors)) documented[status] = errorResponse(description);
@@ -442,6 +447,7 @@ function buildOpenApiDocument(): OpenApiDocument {
       summary: op.summary,
       ...(op.description && { description: op.description }),
       tags: [op.tag],
+      ...(isGuarded(op.path) && { security: [{ apiKey: [] }] }),
       ...((op.params || op.query) && {
         parameters: [...(op.params ? parameters(op.params, 'path') : []), ...(op.query ? parameters(op.query, 'query') : [])],
       }),
@@ -466,7 +472,12 @@ function buildOpenApiDocument(): OpenApiDocument {
     servers: [{ url: '/' }],
     tags: [...new Set(operations.map((op) => op.tag))].map((name) => ({ name })),
     paths,
-    components: { schemas: { ...requests.schemas, ...responses.schemas } },
+    components: {
+      schemas: { ...requests.schemas, ...responses.schemas },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS; required on /v1 routes when API_KEYS is set' },
+      },
+    },
   };
 }
 
