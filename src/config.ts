@@ -71,6 +71,7 @@ export const configSchema = z.object({
   CALL_IDLE_TIMEOUT: durationSchema.default(10 * 60_000),
   CALL_ABANDON_TIMEOUT: durationSchema.default(24 * 3_600_000),
   ALLOW_HTTP_URLS: bool.optional(),
+  ALLOW_PRIVATE_NETWORKS: bool.optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
   BRAND_NAME: z.string().trim().min(1).max(100).default('Recho'),
   TIME_ZONE: timeZone.default('UTC'),
@@ -94,7 +95,7 @@ export const configSchema = z.object({
     .refine((keys) => keys.every((key) => key.length >= 16), 'each key needs at least 16 characters'),
 });
 
-export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean; EMAIL_FROM: string };
+export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean; ALLOW_PRIVATE_NETWORKS: boolean; EMAIL_FROM: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -119,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...config,
     ALLOW_HTTP_URLS: config.ALLOW_HTTP_URLS ?? config.NODE_ENV !== 'production',
+    ALLOW_PRIVATE_NETWORKS: config.ALLOW_PRIVATE_NETWORKS ?? config.NODE_ENV !== 'production',
     EMAIL_FROM: config.EMAIL_FROM ?? `${displayName(config.BRAND_NAME)} <no-reply@localhost>`,
   };
 }

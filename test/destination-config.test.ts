@@ -113,6 +113,7 @@ describe('createDestinations', () => {
     TIME_ZONE: 'UTC',
     EMAIL_FROM: 'Recho <no-reply@localhost>',
     DELIVERY_ATTEMPT_TIMEOUT: 1000,
+    ALLOW_PRIVATE_NETWORKS: false,
   };
   const keys = { current: () => ({ id: 'k', privateKeyPem: '', publicKeyPem: '' }) };
 

@@ -1,5 +1,14 @@
+import { fetch, type Agent } from 'undici';
 import type { AttemptRequest, AttemptResult, Destination } from './destination';
 import type { EndpointKind } from '../schemas/endpoint';
+import { PRIVATE_ADDRESS_CODE, refusedLiteral } from './network-policy';
+
+/** Where deliveries may connect, and the pool of connections they use. */
+export interface DeliveryNetwork {
+  agent: Agent;
+  /** False in production: private and special-purpose addresses are refused (a final failure). */
+  allowPrivateNetworks: boolean;
+}
 
 export const USER_AGENT = 'callhook/0.1 (+https://github.com/callhook/callhook)';
 
@@ -11,16 +20,19 @@ export interface HttpPost {
   signal: AbortSignal;
   /** At most this many bytes of the response body are read and kept. */
   excerptBytes: number;
+  network: DeliveryNetwork;
 }
 
 /**
  * POSTs the body and classifies the answer the way every HTTP destination shares:
  * 2xx succeeds; 408, 429 and 5xx are retried (429/503 with Retry-After say when); any other
- * status, redirects included, is final; network errors and timeouts are retried.
- * Node's fetch keeps connections alive between attempts to the same origin.
+ * status, redirects included, is final; network errors and timeouts are retried. A refused
+ * private address is final. Connections are kept alive between attempts to the same origin.
  */
 export async function postAndClassify(request: HttpPost, retryAfterMaxMs: number): Promise<AttemptResult> {
-  let response: Response;
+  const refused = request.network.allowPrivateNetworks ? undefined : refusedLiteral(new URL(request.url));
+  if (refused) return { outcome: 'final', statusCode: null, error: `refused: ${refused.message}`, responseExcerpt: null };
+  let response: Awaited<ReturnType<typeof fetch>>;
   try {
     response = await fetch(request.url, {
       method: 'POST',
@@ -28,8 +40,11 @@ export async function postAndClassify(request: HttpPost, retryAfterMaxMs: number
       body: request.body,
       redirect: 'manual',
       signal: request.signal,
+      dispatcher: request.network.agent,
     });
   } catch (err) {
+    const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+    if (cause?.code === PRIVATE_ADDRESS_CODE) return { outcome: 'final', statusCode: null, error: `refused: ${cause.message}`, responseExcerpt: null };
     return { outcome: 'retryable', statusCode: null, error: describeFetchError(err, request.signal), responseExcerpt: null };
   }
   let excerpt: string | null;
@@ -72,7 +87,7 @@ export function parseRetryAfter(value: string | null, maxMs: number, now = Date.
   return Math.min(Math.max(ms, 0), maxMs);
 }
 
-async function readExcerpt(response: Response, maxBytes: number): Promise<string | null> {
+async function readExcerpt(response: { body: ReadableStream<Uint8Array> | null }, maxBytes: number): Promise<string | null> {
   if (!response.body) return null;
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -110,6 +125,7 @@ function describeFetchError(err: unknown, signal: AbortSignal): string {
 export interface HttpDestinationOptions {
   retryAfterMaxMs: number;
   excerptBytes: number;
+  network: DeliveryNetwork;
 }
 
 /**
@@ -128,7 +144,14 @@ export function httpDestination(
       if (!url) return { outcome: 'final', statusCode: null, error: 'endpoint has no url', responseExcerpt: null };
       const { body, headers } = render(request);
       return postAndClassify(
-        { url, headers: { 'content-type': 'application/json', ...headers }, body, signal: request.signal, excerptBytes: options.excerptBytes },
+        {
+          url,
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+          signal: request.signal,
+          excerptBytes: options.excerptBytes,
+          network: options.network,
+        },
         options.retryAfterMaxMs,
       );
     },

@@ -4,6 +4,8 @@ import { emailDestination } from './email';
 import type { SigningKeyRing } from './signing/signing-keys';
 import { slackDestination } from './slack';
 import { teamsDestination } from './teams';
+import { createDeliveryAgent } from './network-policy';
+import { logger } from '../logger';
 
 export interface DestinationsConfig {
   RETRY_AFTER_MAX: number;
@@ -17,6 +19,8 @@ export interface DestinationsConfig {
   EMAIL_FROM: string;
   /** Also the SMTP connection's timeouts. */
   DELIVERY_ATTEMPT_TIMEOUT: number;
+  /** Whether HTTP deliveries may reach private and special-purpose addresses. */
+  ALLOW_PRIVATE_NETWORKS: boolean;
 }
 
 export interface Destinations {
@@ -27,7 +31,9 @@ export interface Destinations {
 
 /** Every destination kind this build delivers to, configured; email only when SMTP_URL is set. */
 export function createDestinations(config: DestinationsConfig, signingKeys: Pick<SigningKeyRing, 'current'>): Destinations {
-  const http = { retryAfterMaxMs: config.RETRY_AFTER_MAX, excerptBytes: config.RESPONSE_EXCERPT_BYTES };
+  const agent = createDeliveryAgent({ allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS });
+  const network = { agent, allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS };
+  const http = { retryAfterMaxMs: config.RETRY_AFTER_MAX, excerptBytes: config.RESPONSE_EXCERPT_BYTES, network };
   const summary = { brand: config.BRAND_NAME, timeZone: config.TIME_ZONE };
   const email =
     config.SMTP_URL === undefined
@@ -40,6 +46,9 @@ export function createDestinations(config: DestinationsConfig, signingKeys: Pick
       teams: teamsDestination({ ...http, ...summary }),
       ...(email && { email }),
     },
-    close: () => email?.close(),
+    close: () => {
+      email?.close();
+      agent.close().catch((err: unknown) => logger.warn({ err }, 'closing the delivery connection pool failed'));
+    },
   };
 }

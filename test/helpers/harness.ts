@@ -50,6 +50,8 @@ export interface HarnessOptions {
   devServerArgs?: string[];
   /** Serve the Temporal Web UI on this port (for browser tests). */
   uiPort?: number;
+  /** Let deliveries reach private addresses (default true: the receivers are on loopback). */
+  allowPrivateNetworks?: boolean;
   retryAfterMaxMs?: number;
   /** BRAND_NAME; Recho unless given. */
   brand?: string;
@@ -120,6 +122,8 @@ export class Harness {
         SMTP_URL: options.smtpUrl,
         EMAIL_FROM: options.emailFrom ?? 'Recho <no-reply@localhost>',
         DELIVERY_ATTEMPT_TIMEOUT: options.settings?.attemptTimeoutMs ?? FAST_SETTINGS.attemptTimeoutMs,
+        // Receivers run on loopback; test/network-policy.test.ts turns the guard on.
+        ALLOW_PRIVATE_NETWORKS: options.allowPrivateNetworks ?? true,
       },
       signingKeys,
     );

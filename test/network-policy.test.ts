@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../src/config';
+import { isPrivateAddress } from '../src/destinations/network-policy';
+import { Harness, ended } from './helpers/harness';
+import { Receiver } from './helpers/receiver';
+
+test('private and special-purpose addresses are recognised; public ones are not', () => {
+  for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+    assert.equal(isPrivateAddress(ip), true, ip);
+  }
+  for (const ip of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '192.169.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', 'not-an-ip']) {
+    assert.equal(isPrivateAddress(ip), false, ip);
+  }
+});
+
+test('ALLOW_PRIVATE_NETWORKS is on in development and off in production unless set', () => {
+  assert.equal(loadConfig({}).ALLOW_PRIVATE_NETWORKS, true);
+  assert.equal(loadConfig({ NODE_ENV: 'production' }).ALLOW_PRIVATE_NETWORKS, false);
+  assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_PRIVATE_NETWORKS: 'true' }).ALLOW_PRIVATE_NETWORKS, true);
+});
+
+describe('with private networks refused', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ allowPrivateNetworks: false });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  test('a URL on a private address or a name that resolves to one gets nothing: one final attempt', async () => {
+    const receiver = await Receiver.start();
+    const port = new URL(receiver.url).port;
+    const callId = `call-ssrf-${Date.now()}`;
+    await h.createEndpoint({ clientId: 'client-ssrf', url: `http://127.0.0.1:${port}/webhook` });
+    await h.createEndpoint({ clientId: 'client-ssrf', url: `http://localhost:${port}/webhook` });
+    await h.createEndpoint({ clientId: 'client-ssrf', kind: 'slack', url: `http://[::ffff:127.0.0.1]:${port}/webhook` });
+    await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId: 'client-ssrf' });
+    const log = await h.waitForDeliveries(callId, (l) => ended(l, 3));
+    for (const delivery of log) {
+      assert.equal(delivery.status, 'failed');
+      assert.equal(delivery.attemptCount, 1);
+      assert.equal(delivery.attempts[0]!.outcome, 'final');
+      assert.match(delivery.lastError ?? '', /private or special-purpose address/);
+    }
+    assert.equal(receiver.requests.length, 0);
+  });
+});
