@@ -131,7 +131,7 @@ export async function setupTemporal(options: SetupOptions): Promise<RegisterResu
       logger.warn({ address: options.address, attempt, error: message }, 'Temporal not ready yet; retrying');
       await sleep(retryDelayMs);
     } finally {
-      await connection?.close().catch(() => undefined);
+      await connection?.close().catch((closeErr: unknown) => logger.debug({ err: closeErr }, 'closing the setup connection failed'));
     }
   }
 }
