@@ -29,13 +29,29 @@ describe('with private networks refused', () => {
     await h?.stop();
   });
 
+  test('an endpoint url on a private IP address is refused at registration; nothing is written', async () => {
+    for (const url of ['http://127.0.0.1:8080/hook', 'https://10.0.0.5/hook', 'https://169.254.169.254/latest', 'http://[::1]:9000/x']) {
+      const response = await h.api('POST', '/v1/endpoints', { clientId: 'client-ssrf-api', kind: 'custom', url, events: ['*'] });
+      assert.equal(response.status, 400, url);
+      assert.match(response.body.error.message, /private or special-purpose address/);
+    }
+    const { rows } = await h.db.pool.query("SELECT 1 FROM endpoints WHERE client_id = 'client-ssrf-api'");
+    assert.equal(rows.length, 0);
+  });
+
   test('a URL on a private address or a name that resolves to one gets nothing: one final attempt', async () => {
     const receiver = await Receiver.start();
     const port = new URL(receiver.url).port;
     const callId = `call-ssrf-${Date.now()}`;
-    await h.createEndpoint({ clientId: 'client-ssrf', url: `http://127.0.0.1:${port}/webhook` });
+    // A name is only resolved when delivering. IP literals are refused at registration (above), so
+    // these two stand for endpoints registered before the policy was turned on.
     await h.createEndpoint({ clientId: 'client-ssrf', url: `http://localhost:${port}/webhook` });
-    await h.createEndpoint({ clientId: 'client-ssrf', kind: 'slack', url: `http://[::ffff:127.0.0.1]:${port}/webhook` });
+    for (const [kind, url] of [['custom', `http://127.0.0.1:${port}/webhook`], ['slack', `http://[::ffff:127.0.0.1]:${port}/webhook`]]) {
+      await h.db.pool.query(
+        `INSERT INTO endpoints (id, client_id, kind, url, events) VALUES ('ep_' || md5(random()::text), 'client-ssrf', $1, $2, '{*}')`,
+        [kind, url],
+      );
+    }
     await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId: 'client-ssrf' });
     const log = await h.waitForDeliveries(callId, (l) => ended(l, 3));
     for (const delivery of log) {

@@ -15,6 +15,7 @@ export function appDepsFrom(
     signingKeys: services.signingKeys,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     allowHttpUrls: config.ALLOW_HTTP_URLS,
+    allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     hmacSecretOverlapMs: config.HMAC_SECRET_OVERLAP,
     // The first attempt of a test event ends within the attempt timeout; the rest is slack.

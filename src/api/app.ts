@@ -19,6 +19,8 @@ export interface AppDeps {
   temporal: Client;
   taskQueue: string;
   allowHttpUrls: boolean;
+  /** False: endpoint urls on private or special-purpose IP addresses are refused (default true). */
+  allowPrivateNetworks?: boolean;
   maxBodyBytes: number;
   /** The RSA keys rsa endpoints are signed with; the API publishes their public halves. */
   signingKeys: SigningKeyRing;
@@ -58,7 +60,11 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/endpoints', operations.endpoints);
   app.use(
     '/v1/endpoints',
-    endpointsRouter({ pool: deps.pool, rules: { allowHttpUrls: deps.allowHttpUrls }, hmacSecretOverlapMs: deps.hmacSecretOverlapMs }),
+    endpointsRouter({
+      pool: deps.pool,
+      rules: { allowHttpUrls: deps.allowHttpUrls, allowPrivateNetworks: deps.allowPrivateNetworks ?? true },
+      hmacSecretOverlapMs: deps.hmacSecretOverlapMs,
+    }),
   );
   app.use(signingKeysRouter({ signingKeys: deps.signingKeys }));
   app.use('/v1/events', eventsRouter({ pool: deps.pool, ...temporalDeps }));

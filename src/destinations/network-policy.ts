@@ -5,38 +5,11 @@
  * the addresses a hostname resolves to at connect time, so a DNS answer cannot slip past it.
  */
 import dns from 'node:dns';
-import net, { BlockList } from 'node:net';
+import type net from 'node:net';
 import { Agent } from 'undici';
+import { PrivateAddressError, isPrivateAddress } from './private-addresses';
 
-const blocked = new BlockList();
-for (const [address, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(address, prefix, 'ipv4');
-}
-for (const [address, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) {
-  blocked.addSubnet(address, prefix, 'ipv6');
-}
-
-/** Whether an IP address lies in a private or special-purpose range (IPv4-mapped IPv6 included). */
-export function isPrivateAddress(ip: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return blocked.check(mapped[1]!, 'ipv4');
-  const family = net.isIP(ip);
-  if (family === 0) return false;
-  return blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-export const PRIVATE_ADDRESS_CODE = 'EPRIVATEADDRESS';
-
-export class PrivateAddressError extends Error {
-  readonly code = PRIVATE_ADDRESS_CODE;
-  constructor(host: string, address: string) {
-    super(`${host} resolves to ${address}, a private or special-purpose address (set ALLOW_PRIVATE_NETWORKS=true to allow)`);
-  }
-}
+export { PRIVATE_ADDRESS_CODE, isPrivateAddress, refusedLiteral } from './private-addresses';
 
 /** dns.lookup that fails when any address found is private. */
 const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
@@ -63,8 +36,3 @@ export function createDeliveryAgent(options: { allowPrivateNetworks: boolean }):
   });
 }
 
-/** For a URL whose host is an IP literal (no lookup happens): the refusal, if it is private. */
-export function refusedLiteral(url: URL): PrivateAddressError | undefined {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return net.isIP(host) !== 0 && isPrivateAddress(host) ? new PrivateAddressError(host, host) : undefined;
-}

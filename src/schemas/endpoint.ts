@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refusedLiteral } from '../destinations/private-addresses';
 import { ALL_EVENTS, SUBSCRIBABLE_EVENT_TYPE_NAMES } from '../event-types';
 
 export const endpointKindSchema = z.enum(['custom', 'slack', 'teams', 'email']);
@@ -137,6 +138,8 @@ export interface Endpoint {
 
 export interface DestinationRules {
   allowHttpUrls: boolean;
+  /** False: a url whose host is a private or special-purpose IP address is refused. */
+  allowPrivateNetworks?: boolean;
 }
 
 /**
@@ -153,6 +156,8 @@ export function endpointProblems(
     if (endpoint.url) problems.push({ path: 'url', message: 'an email endpoint takes no "url"' });
   } else {
     if (!endpoint.url) problems.push({ path: 'url', message: `a ${endpoint.kind} endpoint needs "url"` });
+    else if (rules.allowPrivateNetworks === false && refusedLiteral(new URL(endpoint.url)))
+      problems.push({ path: 'url', message: 'url points at a private or special-purpose address, which deliveries may not reach' });
     else if (!rules.allowHttpUrls && !endpoint.url.startsWith('https://'))
       problems.push({ path: 'url', message: 'url must use https (plain http is allowed only when ALLOW_HTTP_URLS=true)' });
     if (endpoint.email) problems.push({ path: 'email', message: `a ${endpoint.kind} endpoint takes no "email"` });

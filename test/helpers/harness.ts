@@ -146,6 +146,7 @@ export class Harness {
       temporal: env.client,
       taskQueue,
       allowHttpUrls: true,
+      allowPrivateNetworks: options.allowPrivateNetworks ?? true,
       maxBodyBytes: 65_536,
       signingKeys,
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
