@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser, type AddressObject } from 'mailparser';
 import type { CallEvent } from '../src/schemas/call-event';
 import type { Endpoint } from '../src/schemas/endpoint';
 import type { AttemptRequest } from '../src/destinations/destination';
 import { emailDestination } from '../src/destinations/email';
 import { renderCallText } from '../src/destinations/call-summary';
+import { SmtpSink } from './helpers/smtp';
 
 const FROM = 'callhook <alerts@callhook.test>';
 const TO = 'ops@example.com';
@@ -46,40 +46,15 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** A real SMTP server on 127.0.0.1, port 0; `messages` collects the raw messages it accepted. */
-async function startSmtp(hooks: Pick<SMTPServerOptions, 'onRcptTo' | 'onData'> = {}) {
-  const messages: { raw: Buffer; mailFrom: string; rcptTo: string[] }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    disableReverseLookup: true,
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const envelope = session.envelope;
-        messages.push({
-          raw: Buffer.concat(chunks),
-          mailFrom: envelope.mailFrom ? envelope.mailFrom.address : '',
-          rcptTo: envelope.rcptTo.map((r) => r.address),
-        });
-        callback(null, 'Message queued as test-1');
-      });
-    },
-    ...hooks,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.server.address() as net.AddressInfo;
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { port, messages };
+/** The suite's SMTP sink (test/helpers/smtp.ts), stopped after the file. */
+async function startSmtp(hooks: Parameters<typeof SmtpSink.start>[0] = {}): Promise<SmtpSink> {
+  const smtp = await SmtpSink.start(hooks);
+  cleanups.push(() => smtp.stop());
+  return smtp;
 }
 
-function destinationFor(port: number, timeoutMs?: number) {
-  const destination = emailDestination({ smtpUrl: `smtp://127.0.0.1:${port}`, from: FROM, ...SUMMARY, ...(timeoutMs && { timeoutMs }) });
+function destinationFor(smtpUrl: string, timeoutMs?: number) {
+  const destination = emailDestination({ smtpUrl, from: FROM, ...SUMMARY, ...(timeoutMs && { timeoutMs }) });
   cleanups.push(() => destination.close());
   return destination;
 }
@@ -92,7 +67,7 @@ const addressText = (address: AddressObject | AddressObject[] | undefined) =>
 describe('email destination', () => {
   test('sends the call summary: From, To, subject = title, text = summary', async () => {
     const smtp = await startSmtp();
-    const destination = destinationFor(smtp.port);
+    const destination = destinationFor(smtp.url);
     assert.equal(destination.kind, 'email');
     const result = await destination.attempt(request());
     assert.deepEqual(result, { outcome: 'succeeded', statusCode: null, responseExcerpt: '250 Message queued as test-1' });
@@ -118,7 +93,7 @@ describe('email destination', () => {
 
   test('a permanent rejection (550) is final, with the reply code', async () => {
     const smtp = await startSmtp({ onRcptTo: (_address, _session, callback) => callback(smtpError(550, 'No such user here')) });
-    const result = await destinationFor(smtp.port).attempt(request());
+    const result = await destinationFor(smtp.url).attempt(request());
     assert.equal(result.outcome, 'final');
     assert.equal(result.statusCode, 550);
     assert.match(result.error, /No such user/);
@@ -127,7 +102,7 @@ describe('email destination', () => {
 
   test('a transient rejection (451) is retried, with the reply code', async () => {
     const smtp = await startSmtp({ onRcptTo: (_address, _session, callback) => callback(smtpError(451, 'Try again later')) });
-    const result = await destinationFor(smtp.port).attempt(request());
+    const result = await destinationFor(smtp.url).attempt(request());
     assert.equal(result.outcome, 'retryable');
     assert.equal(result.statusCode, 451);
   });
@@ -139,7 +114,7 @@ describe('email destination', () => {
         stream.on('end', () => callback(smtpError(554, 'Message rejected')));
       },
     });
-    const result = await destinationFor(smtp.port).attempt(request());
+    const result = await destinationFor(smtp.url).attempt(request());
     assert.equal(result.outcome, 'final');
     assert.equal(result.statusCode, 554);
   });
@@ -149,7 +124,7 @@ describe('email destination', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
     const { port } = probe.address() as net.AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const result = await destinationFor(port).attempt(request());
+    const result = await destinationFor(`smtp://127.0.0.1:${port}`).attempt(request());
     assert.equal(result.outcome, 'retryable');
     assert.equal(result.statusCode, null);
   });
@@ -157,14 +132,14 @@ describe('email destination', () => {
   test("the attempt's timeout aborts a stalled send: retried as timed out", async () => {
     const smtp = await startSmtp({ onData: (stream) => stream.resume() /* never answers */ });
     const started = Date.now();
-    const result = await destinationFor(smtp.port).attempt(request(AbortSignal.timeout(300)));
+    const result = await destinationFor(smtp.url).attempt(request(AbortSignal.timeout(300)));
     assert.equal(result.outcome, 'retryable');
     assert.ok(result.outcome === 'retryable' && result.error.startsWith('timed out'), JSON.stringify(result));
     assert.ok(Date.now() - started < 3000);
   });
 
   test('an endpoint without an email address is final', async () => {
-    const result = await destinationFor(1).attempt({ ...request(), endpoint: { ...endpoint, email: null } });
+    const result = await destinationFor('smtp://127.0.0.1:1').attempt({ ...request(), endpoint: { ...endpoint, email: null } });
     assert.equal(result.outcome, 'final');
   });
 });

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
 export interface ReceivedMail {
   mailFrom: string;
@@ -23,7 +23,8 @@ export class SmtpSink {
 
   private constructor(private readonly server: SMTPServer) {}
 
-  static async start(): Promise<SmtpSink> {
+  /** `hooks` replace the sink's own RCPT TO / DATA handling, for a server that misbehaves on purpose. */
+  static async start(hooks: Pick<SMTPServerOptions, 'onRcptTo' | 'onData'> = {}): Promise<SmtpSink> {
     let sink: SmtpSink | undefined;
     const server = new SMTPServer({
       authOptional: true,
@@ -47,9 +48,10 @@ export class SmtpSink {
             raw: Buffer.concat(chunks),
             at: Date.now(),
           });
-          callback(null, 'Message queued');
+          callback(null, 'Message queued as test-1');
         });
       },
+      ...hooks,
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
