@@ -48,3 +48,13 @@ export function deliverySettingsFrom(config: {
     abandonTimeoutMs: config.CALL_ABANDON_TIMEOUT,
   };
 }
+
+/**
+ * The delay after a failed attempt of a round, by Temporal's retry-policy arithmetic: after the
+ * n-th attempt (1-based) the next comes initialInterval × coefficient^(n-1) later, at most
+ * maximumInterval. The workflow builds each retry policy from it, and the activity records the
+ * due time with it, so a new run (continue-as-new) resumes exactly where the backoff was.
+ */
+export function retryDelayMs(settings: Pick<DeliverySettings, 'initialIntervalMs' | 'backoffCoefficient' | 'maximumIntervalMs'>, attempt: number): number {
+  return Math.min(settings.initialIntervalMs * settings.backoffCoefficient ** Math.max(attempt - 1, 0), settings.maximumIntervalMs);
+}

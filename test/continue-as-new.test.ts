@@ -45,7 +45,7 @@ test('continue-as-new under many events keeps order and loses nothing, even mid-
 
   // It really did continue as new, more than once.
   const runs = await h.db.pool.query<{ n: number }>(
-    'SELECT count(DISTINCT planned_run_id)::int AS n FROM events WHERE call_id = $1',
+    "SELECT count(DISTINCT split_part(planned_run_id, '/', 1))::int AS n FROM events WHERE call_id = $1",
     [callId],
   );
   assert.ok(runs.rows[0]!.n > 2, `events were planned by ${runs.rows[0]!.n} runs`);

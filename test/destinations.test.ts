@@ -147,10 +147,12 @@ async function assertRsaReceiverRejects(url: string): Promise<void> {
   assert.equal((await postDirect(url, body, signed(now))).status, 200, 'a correctly signed, fresh request is accepted');
   const tampered = await postDirect(url, body.replace('"c"', '"d"'), signed(now));
   assert.deepEqual([tampered.status, JSON.parse(tampered.text)], [401, { detail: 'invalid signature' }], 'a changed body');
-  const stale = await postDirect(url, body, signed(now - 301));
+  // The receiver's clock moves on while the test runs: each timestamp is taken just before its request,
+  // and one ahead is 302 s ahead, so a second ticking over in between cannot bring it within 300 s.
+  const stale = await postDirect(url, body, signed(Math.floor(Date.now() / 1000) - 301));
   assert.deepEqual([stale.status, JSON.parse(stale.text)], [401, { detail: 'stale timestamp' }], 'a timestamp 301 s old, validly signed');
-  const future = await postDirect(url, body, signed(now + 301));
-  assert.equal(future.status, 401, 'a timestamp 301 s ahead');
+  const future = await postDirect(url, body, signed(Math.floor(Date.now() / 1000) + 302));
+  assert.equal(future.status, 401, 'a timestamp 302 s ahead');
   const unsigned = await postDirect(url, body, {});
   assert.deepEqual([unsigned.status, JSON.parse(unsigned.text)], [401, { detail: 'stale timestamp' }], 'no headers');
   const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

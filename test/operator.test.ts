@@ -45,15 +45,14 @@ describe('operating calls from Temporal', () => {
       ['OUTBOUND_CALL_CALLING', endpointId, 'HTTP 410'],
     ]);
 
-    // The activities carry a summary the UI shows.
+    // The delivery activities carry a summary the UI shows: the events they send, in order, and where.
     const history = await handle.fetchHistory();
     const summaries = (history.events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliver')
-      .map((e) => Buffer.from(e.userMetadata?.summary?.data ?? new Uint8Array()).toString('utf8'));
-    assert.deepEqual(summaries, [
-      JSON.stringify(`OUTBOUND_CALL_CALLING → custom ${endpointId}`),
-      JSON.stringify(`OUTBOUND_CALL_COMPLETED → custom ${endpointId}`),
-    ]);
+      .filter((e) => ['deliverBatch', 'deliver'].includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''))
+      .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? new Uint8Array()).toString('utf8')) as string);
+    assert.ok(summaries.length > 0);
+    for (const summary of summaries) assert.match(summary, new RegExp(` → custom ${endpointId}$`));
+    assert.deepEqual(summaries.flatMap((s) => s.replace(/ → .*$/, '').split(', ')), ['OUTBOUND_CALL_CALLING', 'OUTBOUND_CALL_COMPLETED']);
     // ...and the workflow says what it is waiting for.
     const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
     assert.match(metadata.currentDetails ?? '', /2\*\* failed deliveries: signal `redeliver`/);

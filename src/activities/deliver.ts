@@ -1,63 +1,78 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
-import { loadDeliveryContext, recordAttempt } from '../db/deliveries-repo';
-import { DeliveryErrorType } from '../delivery-settings';
+import { loadDeliveryContexts, markDeliveryFailed, recordAttempt, type DeliveryContext } from '../db/deliveries-repo';
+import { DeliveryErrorType, retryDelayMs, type DeliverySettings } from '../delivery-settings';
 import { TEST_EVENT } from '../event-types';
 import { attemptDuration, deliveriesEnded, deliveryAttempts } from '../metrics';
 import { attemptFailedSignal } from '../workflows/messages';
-import type { Client } from '@temporalio/client';
 import type { AttemptResult, DestinationRegistry } from '../destinations/destination';
 import type { Logger } from '../logger';
-
-export interface DeliverInput {
-  deliveryId: string;
-  /** Attempts made by an earlier workflow run (continue-as-new); numbering goes on from there. */
-  priorAttempts: number;
-}
 
 export interface DeliverDeps {
   pool: Pool;
   temporal?: Client;
   destinations: DestinationRegistry;
-  attemptTimeoutMs: number;
+  settings: DeliverySettings;
   logger: Logger;
 }
 
-/**
- * One delivery attempt. Temporal's retry policy decides whether another attempt follows: this
- * throws DeliveryRetryable for 408/429/5xx/timeouts (with Retry-After as the next delay) and a
- * non-retryable type for answers that end the delivery. Every attempt is recorded first.
- */
-export async function deliver(deps: DeliverDeps, input: DeliverInput): Promise<{ statusCode: number | null }> {
-  const activity = Context.current();
-  const attemptNumber = input.priorAttempts + activity.info.attempt;
-  const ctx = await loadDeliveryContext(deps.pool, input.deliveryId);
-  if (!ctx) throw ApplicationFailure.create({ type: DeliveryErrorType.notFound, message: `delivery ${input.deliveryId} does not exist` });
-  if (ctx.status === 'succeeded') return { statusCode: null };
+/** An attempt ends this long before its activity's start-to-close timeout, whatever happens. */
+const DEADLINE_MARGIN_MS = 1_000;
+/** Heartbeats begin once an activity has run this long, so quick ones cost no extra round trip. */
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/** How one delivery of a batch ended (or stopped). */
+export type BatchOutcome =
+  | { deliveryId: string; outcome: 'succeeded' }
+  /** It had ended before (delivered, failed, skipped): nothing was sent. */
+  | { deliveryId: string; outcome: 'ended' }
+  | { deliveryId: string; outcome: 'failed'; error: string }
+  /** A retryable failure: the batch stops here; the workflow hands it to the per-delivery retry policy. */
+  | { deliveryId: string; outcome: 'retrying'; error: string; attempts: number; nextAttemptAt: number };
+
+export interface BatchResult {
+  /** In lane order; deliveries after the last one listed were not reached (time budget, or a retrying one). */
+  outcomes: BatchOutcome[];
+}
+
+/** The one attempt of one delivery, bounded by `deadline` (epoch ms) and the activity's cancellation. */
+async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: number, cancel: AbortSignal): Promise<AttemptOutcome> {
   const endpoint = ctx.endpoint;
+  const attemptNumber = ctx.attemptCount + 1;
+  const round = attemptNumber - ctx.attemptBase;
   // A test event may go to an endpoint not yet active: that is how one checks it before enabling it.
-  const inactive = !endpoint?.active && ctx.event.eventType !== TEST_EVENT;
-  if (!endpoint || endpoint.deleted || inactive) {
-    const why = !endpoint ? 'no longer exists' : endpoint.deleted ? 'was deleted' : 'is disabled';
-    throw ApplicationFailure.create({ type: DeliveryErrorType.endpointUnavailable, message: `endpoint ${ctx.endpoint?.id ?? ''} ${why}` });
+  const unavailable = endpoint.deleted
+    ? 'was deleted'
+    : !endpoint.active && ctx.event.eventType !== TEST_EVENT
+      ? 'is disabled'
+      : deps.destinations[endpoint.kind]
+        ? null
+        : `cannot be delivered to: no destination configured for kind ${endpoint.kind}`;
+  if (unavailable) {
+    const error = `endpoint ${endpoint.id} ${unavailable}`;
+    if (await markDeliveryFailed(deps.pool, ctx.deliveryId, error)) deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'failed' });
+    return { kind: 'failed', type: DeliveryErrorType.endpointUnavailable, error, round };
   }
-  const destination = deps.destinations[endpoint.kind];
-  if (!destination) {
-    throw ApplicationFailure.create({ type: DeliveryErrorType.endpointUnavailable, message: `no destination configured for kind ${endpoint.kind}` });
-  }
+  const timeoutMs = Math.min(deps.settings.attemptTimeoutMs, deadline - Date.now());
+  if (timeoutMs <= 0) return { kind: 'unsent', error: 'no time left for an attempt in this activity' };
 
   const startedAt = new Date();
-  const signal = AbortSignal.any([activity.cancellationSignal, AbortSignal.timeout(deps.attemptTimeoutMs)]);
+  const signal = AbortSignal.any([cancel, AbortSignal.timeout(timeoutMs)]);
   let result: AttemptResult;
   try {
-    result = await destination.attempt({ event: ctx.event, endpoint, deliveryId: input.deliveryId, attemptNumber, signal });
+    result = await deps.destinations[endpoint.kind]!.attempt({ event: ctx.event, endpoint, deliveryId: ctx.deliveryId, attemptNumber, signal });
   } catch (err) {
-    // A destination bug or an unexpected library error: record it, and let Temporal retry.
+    // A destination bug or an unexpected library error: record it, and let the retry policy decide.
     result = { outcome: 'retryable', statusCode: null, error: `unexpected: ${(err as Error).message}`, responseExcerpt: null };
   }
   const durationMs = Date.now() - startedAt.getTime();
+  const last = round >= deps.settings.maxAttempts;
+  const ends = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'final' || last ? 'failed' : null;
+  const delayMs = result.outcome === 'retryable' ? (result.retryAfterMs ?? retryDelayMs(deps.settings, round)) : 0;
+  const nextAttemptAt = ends === null ? Date.now() + delayMs : null;
   await recordAttempt(deps.pool, {
-    deliveryId: input.deliveryId,
+    deliveryId: ctx.deliveryId,
     attemptNumber,
     startedAt,
     durationMs,
@@ -65,34 +80,119 @@ export async function deliver(deps: DeliverDeps, input: DeliverInput): Promise<{
     outcome: result.outcome,
     error: result.outcome === 'succeeded' ? null : result.error,
     responseExcerpt: result.responseExcerpt,
+    ends,
+    nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt),
   });
   deliveryAttempts.inc({ kind: endpoint.kind, outcome: result.outcome });
   attemptDuration.observe({ kind: endpoint.kind, outcome: result.outcome }, durationMs / 1000);
-  if (result.outcome === 'succeeded') deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'succeeded' });
-  const fields = { deliveryId: input.deliveryId, endpointId: endpoint.id, kind: endpoint.kind, attemptNumber, statusCode: result.statusCode, durationMs };
+  if (ends && ctx.status === 'pending') deliveriesEnded.inc({ kind: endpoint.kind, outcome: ends });
+  const fields = { deliveryId: ctx.deliveryId, endpointId: endpoint.id, kind: endpoint.kind, attemptNumber, statusCode: result.statusCode, durationMs };
   if (result.outcome === 'succeeded') {
     deps.logger.info(fields, 'delivery attempt succeeded');
-    return { statusCode: result.statusCode };
+    return { kind: 'succeeded', statusCode: result.statusCode };
   }
-  deps.logger.warn({ ...fields, outcome: result.outcome, error: result.error }, 'delivery attempt failed');
-  if (result.outcome === 'retryable') await tellWorkflow(deps, input.deliveryId, attemptNumber, result.error);
-  if (result.outcome === 'final') {
-    throw ApplicationFailure.create({ type: DeliveryErrorType.rejected, message: result.error, details: [result.statusCode] });
+  deps.logger.warn({ ...fields, outcome: result.outcome, error: result.error, ends }, 'delivery attempt failed');
+  if (result.outcome === 'final' || last) {
+    return { kind: 'failed', type: result.outcome === 'final' ? DeliveryErrorType.rejected : DeliveryErrorType.retryable, error: result.error, statusCode: result.statusCode, round };
   }
-  throw ApplicationFailure.create({
-    type: DeliveryErrorType.retryable,
-    message: result.error,
-    details: [result.statusCode],
-    ...(result.retryAfterMs !== undefined && { nextRetryDelay: result.retryAfterMs }),
+  return { kind: 'retrying', error: result.error, statusCode: result.statusCode, round, delayMs, nextAttemptAt: nextAttemptAt! };
+}
+
+type AttemptOutcome =
+  | { kind: 'succeeded'; statusCode: number | null }
+  | { kind: 'failed'; type: string; error: string; statusCode?: number | null; round: number }
+  | { kind: 'retrying'; error: string; statusCode: number | null; round: number; delayMs: number; nextAttemptAt: number }
+  | { kind: 'unsent'; error: string };
+
+/**
+ * Runs `work` with this activity's bounds: an abort signal that fires on cancellation (skip,
+ * continue-as-new) and a deadline before its start-to-close timeout, so an attempt never
+ * outlives its lane's turn; and heartbeats once it runs long, so a cancellation reaches it.
+ */
+async function bounded<T>(work: (deadline: number, cancel: AbortSignal) => Promise<T>): Promise<T> {
+  const activity = Context.current();
+  const deadline = Date.now() + activity.info.startToCloseTimeoutMs - DEADLINE_MARGIN_MS;
+  const heartbeats = setInterval(() => activity.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work(deadline, activity.cancellationSignal);
+  } finally {
+    clearInterval(heartbeats);
+  }
+}
+
+/**
+ * Delivers a lane's backlog in one activity: the deliveries in order, each one attempt, until
+ * one fails retryably (it is handed back, to be retried by the per-delivery retry policy) or the
+ * time budget is spent. Final failures end their delivery and the batch goes on, as a lane does.
+ * Deliveries that ended meanwhile (skipped, or delivered by an earlier batch) are passed over.
+ * It has no retries of its own beyond infrastructure errors: delivery outcomes are its result.
+ */
+export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: string[]; budgetMs: number }): Promise<BatchResult> {
+  return bounded(async (deadline, cancel) => {
+    const started = Date.now();
+    const contexts = await loadDeliveryContexts(deps.pool, input.deliveryIds);
+    const outcomes: BatchOutcome[] = [];
+    for (const deliveryId of input.deliveryIds) {
+      if (outcomes.length > 0 && Date.now() - started >= input.budgetMs) break;
+      if (cancel.aborted) throw new CancelledFailure('batch cancelled');
+      const ctx = contexts.get(deliveryId);
+      if (!ctx || ctx.status !== 'pending') {
+        outcomes.push({ deliveryId, outcome: 'ended' });
+        continue;
+      }
+      const attempt = await attemptOne(deps, ctx, deadline, cancel);
+      if (cancel.aborted) throw new CancelledFailure('batch cancelled');
+      if (attempt.kind === 'unsent') break;
+      if (attempt.kind === 'succeeded') outcomes.push({ deliveryId, outcome: 'succeeded' });
+      else if (attempt.kind === 'failed') outcomes.push({ deliveryId, outcome: 'failed', error: attempt.error });
+      else {
+        outcomes.push({ deliveryId, outcome: 'retrying', error: attempt.error, attempts: attempt.round, nextAttemptAt: attempt.nextAttemptAt });
+        break;
+      }
+    }
+    return { outcomes };
+  });
+}
+
+/**
+ * One attempt of one delivery that is retrying. Temporal's retry policy decides whether another
+ * follows: this throws DeliveryRetryable for 408/429/5xx/timeouts (with Retry-After as the next
+ * delay) and a non-retryable type for answers that end the delivery; the attempt that ends a
+ * delivery (final, or the last one) marks it failed itself. A delivery that ended meanwhile
+ * (skipped, delivered) is not sent again.
+ */
+export async function deliver(deps: DeliverDeps, input: { deliveryId: string }): Promise<{ statusCode: number | null }> {
+  return bounded(async (deadline, cancel) => {
+    const ctx = (await loadDeliveryContexts(deps.pool, [input.deliveryId])).get(input.deliveryId);
+    if (!ctx) throw ApplicationFailure.create({ type: DeliveryErrorType.notFound, message: `delivery ${input.deliveryId} does not exist` });
+    if (ctx.status !== 'pending') return { statusCode: null };
+    const attempt = await attemptOne(deps, ctx, deadline, cancel);
+    if (cancel.aborted) throw new CancelledFailure('delivery cancelled');
+    switch (attempt.kind) {
+      case 'succeeded':
+        return { statusCode: attempt.statusCode };
+      case 'unsent':
+        throw ApplicationFailure.create({ type: DeliveryErrorType.retryable, message: attempt.error });
+      case 'failed':
+        throw ApplicationFailure.create({ type: attempt.type, message: attempt.error, details: [attempt.statusCode ?? null], nonRetryable: true });
+      case 'retrying':
+        await tellWorkflow(deps, input.deliveryId, attempt.round, attempt.error, attempt.nextAttemptAt);
+        throw ApplicationFailure.create({
+          type: DeliveryErrorType.retryable,
+          message: attempt.error,
+          details: [attempt.statusCode],
+          nextRetryDelay: attempt.delayMs,
+        });
+    }
   });
 }
 
 /** Lets the call's workflow know at once that a delivery is retrying (its DeliveryState, its state query). */
-async function tellWorkflow(deps: DeliverDeps, deliveryId: string, attemptNumber: number, error: string): Promise<void> {
+async function tellWorkflow(deps: DeliverDeps, deliveryId: string, attempts: number, error: string, nextAttemptAt: number): Promise<void> {
   const workflowId = Context.current().info.workflowExecution?.workflowId;
   if (!deps.temporal || !workflowId) return;
   try {
-    await deps.temporal.workflow.getHandle(workflowId).signal(attemptFailedSignal, { deliveryId, attemptNumber, error });
+    await deps.temporal.workflow.getHandle(workflowId).signal(attemptFailedSignal, { deliveryId, attemptNumber: attempts, error, nextAttemptAt });
   } catch (err) {
     // Only the "retrying" display depends on it; the retry itself goes on regardless.
     deps.logger.warn({ err, deliveryId, workflowId }, 'could not tell the call workflow about a failed attempt');

@@ -1,19 +1,25 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
-import { countAttempts, markDeliveryFailed } from '../db/deliveries-repo';
+import { markDeliveryFailed, type RedeliveryFilter } from '../db/deliveries-repo';
+import { cancelPendingDeliveries, loadCallSummary, loadLaneWindows, planEvents } from '../db/lanes-repo';
 import type { DeliverySettings } from '../delivery-settings';
 import type { DestinationRegistry } from '../destinations/destination';
 import type { Logger } from '../logger';
 import type { CallEvent } from '../schemas/call-event';
-import { deliver, type DeliverInput } from './deliver';
-import { planDeliveries } from './plan-deliveries';
 import { deliveriesEnded } from '../metrics';
+import { ERROR_CHARS, FAILURES_KEPT } from '../workflows/call-record';
+import { deliver, deliverBatch } from './deliver';
 import { planRedelivery, skipDelivery } from './operator-actions';
-import type { RedeliveryFilter } from '../db/deliveries-repo';
 
 export interface ActivityDeps {
+  /** Deliveries' reads and writes. */
   pool: Pool;
+  /**
+   * The workflows' bookkeeping (planning, lanes): a pool of its own, so deliveries to slow
+   * receivers can never keep a workflow task waiting for a connection. Defaults to `pool`.
+   */
+  bookkeepingPool?: Pool;
   /** Lets a failed attempt tell its call's workflow at once (DeliveryState "retrying"); optional. */
   temporal?: Client;
   destinations: DestinationRegistry;
@@ -23,32 +29,52 @@ export interface ActivityDeps {
 
 /** The activities, bound to real dependencies: the worker and the tests build them the same way. */
 export function createActivities(deps: ActivityDeps) {
+  const books = deps.bookkeepingPool ?? deps.pool;
+  const workflowId = () => Context.current().info.workflowExecution?.workflowId;
   return {
-    async loadDeliverySettings(): Promise<DeliverySettings> {
-      return deps.settings;
+    /** A run's first step: the settings, what Postgres holds of the call, and its first events planned. */
+    async startRun(callId: string, events: CallEvent[], planKey: string, laneWindow: number) {
+      const [plan, summary, lanes] = await Promise.all([
+        planEvents(books, events, planKey),
+        loadCallSummary(books, callId, FAILURES_KEPT, ERROR_CHARS),
+        loadLaneWindows(books, callId, { limit: laneWindow }),
+      ]);
+      return { settings: deps.settings, plan, summary, lanes };
     },
-    async planDeliveries(event: CallEvent, runId: string) {
-      return planDeliveries(deps.pool, event, runId);
+    async planEvents(events: CallEvent[], planKey: string) {
+      return planEvents(books, events, planKey);
     },
-    async deliver(input: DeliverInput) {
-      return deliver({ ...deps, attemptTimeoutMs: deps.settings.attemptTimeoutMs }, input);
+    async loadLane(callId: string, endpointId: string, afterLaneSeq: number, limit: number) {
+      return (await loadLaneWindows(books, callId, { limit, endpointId, afterLaneSeq }))[0];
     },
+    async loadLanes(callId: string, limit: number) {
+      return loadLaneWindows(books, callId, { limit });
+    },
+    async deliverBatch(input: { deliveryIds: string[]; budgetMs: number }) {
+      return deliverBatch(deps, input);
+    },
+    async deliver(input: { deliveryId: string }) {
+      return deliver(deps, input);
+    },
+    /** A delivery whose last attempt was lost (timed out) ends as failed here. */
     async markFailed(deliveryId: string, reason: string): Promise<void> {
-      const kind = await markDeliveryFailed(deps.pool, deliveryId, reason);
+      const kind = await markDeliveryFailed(books, deliveryId, reason);
       if (kind) deliveriesEnded.inc({ kind, outcome: 'failed' });
-      deps.logger.warn({ deliveryId, reason, workflowId: Context.current().info.workflowExecution?.workflowId }, 'delivery failed finally');
-    },
-    async countAttempts(deliveryId: string): Promise<number> {
-      return countAttempts(deps.pool, deliveryId);
+      deps.logger.warn({ deliveryId, reason, workflowId: workflowId() }, 'delivery failed finally');
     },
     async planRedelivery(callId: string, filter: RedeliveryFilter, source: string) {
-      const plan = await planRedelivery(deps.pool, callId, filter, source);
+      const plan = await planRedelivery(books, callId, filter, source);
       deps.logger.info({ callId, filter, source, deliveries: plan.deliveries.map((d) => d.deliveryId) }, 'redelivery requested');
       return plan;
     },
-    async skipDelivery(deliveryId: string, source: string, reason: string | null): Promise<boolean> {
-      const skipped = await skipDelivery(deps.pool, deliveryId, source, reason);
-      deps.logger.warn({ deliveryId, source, reason, skipped }, 'delivery skipped by operator');
+    async skipDelivery(deliveryId: string, source: string, reason: string | null) {
+      const skipped = await skipDelivery(books, deliveryId, source, reason);
+      deps.logger.warn({ deliveryId, source, reason, skipped: skipped !== null, workflowId: workflowId() }, 'delivery skipped by operator');
+      return skipped;
+    },
+    async cancelCall(callId: string, source: string, reason: string): Promise<number> {
+      const skipped = await cancelPendingDeliveries(books, callId, source, reason);
+      deps.logger.warn({ callId, source, reason, skipped }, 'call workflow cancelled: its pending deliveries were skipped');
       return skipped;
     },
   };

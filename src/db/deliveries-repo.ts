@@ -1,6 +1,7 @@
 import type { CallEvent } from '../schemas/call-event';
 import type { Endpoint } from '../schemas/endpoint';
-import { getEndpointForDelivery } from './endpoints-repo';
+import { ENDPOINT_COLUMNS, toEndpoint, type EndpointRow } from './endpoints-repo';
+import type { LaneItem } from './lanes-repo';
 import type { Queryable } from './pool';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
@@ -14,45 +15,41 @@ export interface PlannedDelivery {
   kind: Endpoint['kind'];
 }
 
-export async function insertDeliveries(
-  db: Queryable,
-  event: CallEvent,
-  deliveries: { id: string; endpointId: string }[],
-): Promise<void> {
-  if (deliveries.length === 0) return;
-  await db.query(
-    `INSERT INTO deliveries (id, event_id, endpoint_id, call_id)
-     SELECT d.id, $1, d.endpoint_id, $2 FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS d(id, endpoint_id, n)
-     ORDER BY d.n
-     ON CONFLICT (event_id, endpoint_id) DO NOTHING`,
-    [event.id, event.body.data.callId, deliveries.map((d) => d.id), deliveries.map((d) => d.endpointId)],
-  );
-}
-
 export interface DeliveryContext {
   deliveryId: string;
   status: DeliveryStatus;
+  /** Attempts made so far, and where the current round began (a redelivery starts a new round). */
   attemptCount: number;
+  attemptBase: number;
   event: CallEvent;
-  endpoint: (Endpoint & { deleted: boolean }) | undefined;
+  endpoint: Endpoint & { deleted: boolean };
 }
 
-/** Everything one attempt needs, read fresh: endpoint changes (url, token) apply to the next attempt. */
-export async function loadDeliveryContext(db: Queryable, deliveryId: string): Promise<DeliveryContext | undefined> {
-  const { rows } = await db.query<{ status: DeliveryStatus; attempt_count: number; payload: CallEvent; endpoint_id: string }>(
-    `SELECT d.status, d.attempt_count, e.payload, d.endpoint_id
-     FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1`,
-    [deliveryId],
+/**
+ * Everything the attempts on these deliveries need, in one round trip, read fresh: endpoint
+ * changes (url, token, active) apply to the next attempt. Missing ids are left out.
+ */
+export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[]): Promise<Map<string, DeliveryContext>> {
+  const { rows } = await db.query<EndpointRow & { delivery_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; payload: CallEvent; deleted: boolean }>(
+    `SELECT d.id AS delivery_id, d.status, d.attempt_count, d.attempt_base, e.payload, p.deleted_at IS NOT NULL AS deleted,
+            ${ENDPOINT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
+     FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+     WHERE d.id = ANY ($1::text[])`,
+    [deliveryIds],
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    deliveryId,
-    status: row.status,
-    attemptCount: row.attempt_count,
-    event: row.payload,
-    endpoint: await getEndpointForDelivery(db, row.endpoint_id),
-  };
+  return new Map(
+    rows.map((row) => [
+      row.delivery_id,
+      {
+        deliveryId: row.delivery_id,
+        status: row.status,
+        attemptCount: row.attempt_count,
+        attemptBase: row.attempt_base,
+        event: row.payload,
+        endpoint: { ...toEndpoint(row), deleted: row.deleted },
+      },
+    ]),
+  );
 }
 
 export interface AttemptRecord {
@@ -66,8 +63,16 @@ export interface AttemptRecord {
   responseExcerpt: string | null;
 }
 
-/** Records one attempt and folds it into the delivery's summary in one statement. */
-export async function recordAttempt(db: Queryable, attempt: AttemptRecord): Promise<void> {
+/**
+ * Records one attempt and folds it into the delivery's summary in one statement: `ends` says
+ * whether this attempt ended the delivery (succeeded, or failed: a final answer or the last
+ * attempt); otherwise `nextAttemptAt` says when the next one is due. A delivery that is no
+ * longer pending (skipped meanwhile) keeps its status; the attempt is logged all the same.
+ */
+export async function recordAttempt(
+  db: Queryable,
+  attempt: AttemptRecord & { ends: 'succeeded' | 'failed' | null; nextAttemptAt: Date | null },
+): Promise<void> {
   await db.query(
     `WITH attempt AS (
        INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt)
@@ -77,8 +82,9 @@ export async function recordAttempt(db: Queryable, attempt: AttemptRecord): Prom
        attempt_count = GREATEST(attempt_count, $2),
        last_status_code = $5,
        last_error = $7,
-       status = CASE WHEN $6 = 'succeeded' THEN 'succeeded' ELSE status END,
-       ended_at = CASE WHEN $6 = 'succeeded' THEN now() ELSE ended_at END,
+       status = CASE WHEN status = 'pending' AND $9::text IS NOT NULL THEN $9::text ELSE status END,
+       ended_at = CASE WHEN status = 'pending' AND $9::text IS NOT NULL THEN now() ELSE ended_at END,
+       next_attempt_at = $10,
        updated_at = now()
      WHERE id = $1`,
     [
@@ -90,6 +96,8 @@ export async function recordAttempt(db: Queryable, attempt: AttemptRecord): Prom
       attempt.outcome,
       attempt.error,
       attempt.responseExcerpt,
+      attempt.ends,
+      attempt.nextAttemptAt,
     ],
   );
 }
@@ -98,19 +106,11 @@ export async function recordAttempt(db: Queryable, attempt: AttemptRecord): Prom
 /** Returns the endpoint's kind when the delivery was pending (and is now failed). */
 export async function markDeliveryFailed(db: Queryable, deliveryId: string, reason: string): Promise<Endpoint['kind'] | undefined> {
   const { rows } = await db.query<{ kind: Endpoint['kind'] }>(
-    `UPDATE deliveries d SET status = 'failed', last_error = COALESCE(d.last_error, $2), ended_at = now(), updated_at = now()
+    `UPDATE deliveries d SET status = 'failed', last_error = COALESCE(d.last_error, $2), ended_at = now(), updated_at = now(), next_attempt_at = NULL
      FROM endpoints p WHERE d.id = $1 AND d.status = 'pending' AND p.id = d.endpoint_id RETURNING p.kind`,
     [deliveryId, reason],
   );
   return rows[0]?.kind;
-}
-
-export async function countAttempts(db: Queryable, deliveryId: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM delivery_attempts WHERE delivery_id = $1',
-    [deliveryId],
-  );
-  return rows[0]?.n ?? 0;
 }
 
 export interface DeliveryLogEntry {
@@ -127,7 +127,7 @@ export interface DeliveryLogEntry {
   updatedAt: string;
   endedAt: string | null;
   /** Operator actions on this delivery (redeliver, skip), oldest first. */
-  actions: { action: 'redeliver' | 'skip'; source: string; reason: string | null; at: string }[];
+  actions: { action: 'redeliver' | 'skip' | 'cancel'; source: string; reason: string | null; at: string }[];
   attempts: {
     attemptNumber: number;
     startedAt: string;
@@ -236,14 +236,14 @@ export async function recordAction(
 }
 
 /** An operator gave up on a delivery: it ends as skipped, and its lane moves on. */
-/** Returns the endpoint's kind when the delivery was pending (and is now skipped). */
-export async function markDeliverySkipped(db: Queryable, deliveryId: string): Promise<Endpoint['kind'] | undefined> {
-  const { rows } = await db.query<{ kind: Endpoint['kind'] }>(
-    `UPDATE deliveries d SET status = 'skipped', ended_at = now(), updated_at = now()
-     FROM endpoints p WHERE d.id = $1 AND d.status = 'pending' AND p.id = d.endpoint_id RETURNING p.kind`,
+/** Returns the endpoint (its id and kind) when the delivery was pending and is now skipped. */
+export async function markDeliverySkipped(db: Queryable, deliveryId: string): Promise<{ endpointId: string; kind: Endpoint['kind'] } | undefined> {
+  const { rows } = await db.query<{ endpointId: string; kind: Endpoint['kind'] }>(
+    `UPDATE deliveries d SET status = 'skipped', ended_at = now(), updated_at = now(), next_attempt_at = NULL
+     FROM endpoints p WHERE d.id = $1 AND d.status = 'pending' AND p.id = d.endpoint_id RETURNING p.id AS "endpointId", p.kind`,
     [deliveryId],
   );
-  return rows[0]?.kind;
+  return rows[0];
 }
 
 export interface RedeliveryFilter {
@@ -256,28 +256,32 @@ export interface RedeliveryFilter {
   until?: string;
 }
 
-export interface ReopenedDelivery extends PlannedDelivery {
-  /** Attempts made before this redelivery: numbering goes on from there. */
-  attemptBase: number;
-}
-
 /**
- * Sets finally-failed deliveries of a call back to pending, in their original order, so the
- * call's workflow can send them again. Deliveries to deleted endpoints are left alone.
+ * Sets finally-failed deliveries of a call back to pending, at the end of their endpoint's lane
+ * (a new lane_seq, in their original order), with a fresh round of attempts, so the call's
+ * workflow sends them again. Deliveries to deleted endpoints are left alone.
  */
-export async function reopenDeliveries(db: Queryable, callId: string, filter: RedeliveryFilter): Promise<ReopenedDelivery[]> {
-  const { rows } = await db.query<ReopenedDelivery & { seq: string }>(
-    `UPDATE deliveries d SET status = 'pending', ended_at = NULL, updated_at = now()
-     FROM events e, endpoints p
-     WHERE d.call_id = $1 AND e.id = d.event_id AND p.id = d.endpoint_id AND p.deleted_at IS NULL
-       AND (CASE WHEN $2::text IS NULL THEN d.status = 'failed' ELSE d.id = $2 AND d.status IN ('failed', 'skipped') END)
-       AND ($3::text IS NULL OR d.endpoint_id = $3)
-       AND ($4::timestamptz IS NULL OR d.created_at >= $4)
-       AND ($5::timestamptz IS NULL OR d.created_at < $5)
+export async function reopenDeliveries(db: Queryable, callId: string, filter: RedeliveryFilter): Promise<LaneItem[]> {
+  const { rows } = await db.query<Omit<LaneItem, 'laneSeq'> & { laneSeq: string }>(
+    `WITH chosen AS (
+       SELECT d.id, d.lane_seq AS old_seq FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id
+       WHERE d.call_id = $1 AND p.deleted_at IS NULL
+         AND (CASE WHEN $2::text IS NULL THEN d.status = 'failed' ELSE d.id = $2 AND d.status IN ('failed', 'skipped') END)
+         AND ($3::text IS NULL OR d.endpoint_id = $3)
+         AND ($4::timestamptz IS NULL OR d.created_at >= $4)
+         AND ($5::timestamptz IS NULL OR d.created_at < $5)
+       FOR UPDATE OF d
+     ), numbered AS (
+       SELECT id, nextval('delivery_lane_seq') AS lane_seq FROM (SELECT id FROM chosen ORDER BY old_seq) c
+     )
+     UPDATE deliveries d SET status = 'pending', ended_at = NULL, updated_at = now(), next_attempt_at = NULL,
+            attempt_base = d.attempt_count, lane_seq = n.lane_seq
+     FROM numbered n, events e, endpoints p
+     WHERE d.id = n.id AND e.id = d.event_id AND p.id = d.endpoint_id
      RETURNING d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
-               p.kind, d.attempt_count AS "attemptBase", d.seq`,
+               p.kind, d.lane_seq::text AS "laneSeq"`,
     [callId, filter.deliveryId ?? null, filter.endpointId ?? null, filter.since ?? null, filter.until ?? null],
   );
-  // UPDATE … RETURNING has no ORDER BY: order by emission (seq, a bigint, arrives as a string).
-  return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(({ seq: _seq, ...delivery }) => delivery);
+  // UPDATE … RETURNING has no ORDER BY: order by the new lane_seq (a bigint, read as a string).
+  return rows.map((row) => ({ ...row, laneSeq: Number(row.laneSeq) })).sort((a, b) => a.laneSeq - b.laneSeq);
 }

@@ -2,7 +2,7 @@ import { endpointAuthSchema, type Endpoint, type EndpointKind } from '../schemas
 import { ALL_EVENTS, isSystemEventType } from '../event-types';
 import type { Queryable } from './pool';
 
-interface EndpointRow {
+export interface EndpointRow {
   id: string;
   client_id: string;
   kind: EndpointKind;
@@ -16,7 +16,7 @@ interface EndpointRow {
   updated_at: Date;
 }
 
-const COLUMNS = 'id, client_id, kind, url, email, events, auth, active, description, created_at, updated_at';
+export const ENDPOINT_COLUMNS = 'id, client_id, kind, url, email, events, auth, active, description, created_at, updated_at';
 
 /** The auth column read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
 function storedAuth(row: EndpointRow): Endpoint['auth'] {
@@ -27,7 +27,7 @@ function storedAuth(row: EndpointRow): Endpoint['auth'] {
   throw new Error(`endpoint ${row.id} has invalid stored auth: ${issues}`);
 }
 
-function toEndpoint(row: EndpointRow): Endpoint {
+export function toEndpoint(row: EndpointRow): Endpoint {
   return {
     id: row.id,
     clientId: row.client_id,
@@ -48,7 +48,7 @@ export type NewEndpoint = Omit<Endpoint, 'createdAt' | 'updatedAt'>;
 export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Promise<Endpoint> {
   const { rows } = await db.query<EndpointRow>(
     `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, active, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
       endpoint.clientId,
@@ -67,7 +67,7 @@ export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Prom
 /** A live (not deleted) endpoint, or undefined. `forUpdate` locks the row for a read-modify-write. */
 export async function getEndpoint(db: Queryable, id: string, forUpdate = false): Promise<Endpoint | undefined> {
   const { rows } = await db.query<EndpointRow>(
-    `SELECT ${COLUMNS} FROM endpoints WHERE id = $1 AND deleted_at IS NULL${forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT ${ENDPOINT_COLUMNS} FROM endpoints WHERE id = $1 AND deleted_at IS NULL${forUpdate ? ' FOR UPDATE' : ''}`,
     [id],
   );
   return rows[0] && toEndpoint(rows[0]);
@@ -78,7 +78,7 @@ export async function listEndpoints(
   filter: { clientId?: string; limit: number; after?: string },
 ): Promise<Endpoint[]> {
   const { rows } = await db.query<EndpointRow>(
-    `SELECT ${COLUMNS} FROM endpoints
+    `SELECT ${ENDPOINT_COLUMNS} FROM endpoints
      WHERE deleted_at IS NULL AND ($1::text IS NULL OR client_id = $1) AND ($2::text IS NULL OR id > $2)
      ORDER BY id LIMIT $3`,
     [filter.clientId ?? null, filter.after ?? null, filter.limit],
@@ -89,7 +89,7 @@ export async function listEndpoints(
 export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise<Endpoint> {
   const { rows } = await db.query<EndpointRow>(
     `UPDATE endpoints SET url = $2, email = $3, events = $4, auth = $5, active = $6, description = $7, updated_at = now()
-     WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+     WHERE id = $1 AND deleted_at IS NULL RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
       endpoint.url,
@@ -114,7 +114,7 @@ export async function softDeleteEndpoint(db: Queryable, id: string): Promise<boo
 /** Active endpoints of a client subscribed to an event type (or to every type: `*`, which leaves out system types). */
 export async function findSubscribedEndpoints(db: Queryable, clientId: string, eventType: string): Promise<Endpoint[]> {
   const { rows } = await db.query<EndpointRow>(
-    `SELECT ${COLUMNS} FROM endpoints
+    `SELECT ${ENDPOINT_COLUMNS} FROM endpoints
      WHERE client_id = $1 AND active AND deleted_at IS NULL AND ($2 = ANY (events) OR (NOT $4 AND $3 = ANY (events)))
      ORDER BY created_at, id`,
     [clientId, eventType, ALL_EVENTS, isSystemEventType(eventType)],
@@ -128,7 +128,7 @@ export async function getEndpointForDelivery(
   id: string,
 ): Promise<(Endpoint & { deleted: boolean }) | undefined> {
   const { rows } = await db.query<EndpointRow & { deleted: boolean }>(
-    `SELECT ${COLUMNS}, deleted_at IS NOT NULL AS deleted FROM endpoints WHERE id = $1`,
+    `SELECT ${ENDPOINT_COLUMNS}, deleted_at IS NOT NULL AS deleted FROM endpoints WHERE id = $1`,
     [id],
   );
   return rows[0] && { ...toEndpoint(rows[0]), deleted: rows[0].deleted };

@@ -108,7 +108,7 @@ export const deliveryAttemptSchema = z.strictObject({
 });
 
 export const deliveryActionSchema = z.strictObject({
-  action: z.enum(['redeliver', 'skip']),
+  action: z.enum(['redeliver', 'skip', 'cancel']),
   source: z.string(),
   reason: z.string().nullable(),
   at: timestamp,

@@ -1,379 +1,290 @@
 import {
-  ActivityCancellationType,
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   isCancellation,
   log,
-  proxyActivities,
   proxyLocalActivities,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { DeliveryErrorType, NON_RETRYABLE_DELIVERY_ERRORS } from '../delivery-settings';
+import type { EventPlan, LaneItem } from '../db/lanes-repo';
+import type { DeliverySettings } from '../delivery-settings';
 import { DELIVERY_FAILED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
 import type { CallEvent } from '../schemas/call-event';
-import { CallStatus, ClientId, DeliveryState, LastEventType, type DeliveryStateValue } from '../temporal/search-attributes';
+import { CallRecord } from './call-record';
+import { CallView } from './call-view';
+import { LANE_WINDOW, Lane, runLane, type LaneHost } from './lanes';
 import {
   attemptFailedSignal,
   callEventSignal,
   redeliverSignal,
   skipSignal,
   stateQuery,
-  type CallStateView,
   type CallWorkflowInput,
   type CallWorkflowResult,
-  type CarriedState,
-  type EventSummary,
-  type FailureSummary,
   type InboxItem,
-  type LaneItem,
-  type RedeliverRequest,
-  type SkipRequest,
 } from './messages';
 
-const RECENT_EVENTS_KEPT = 50;
-const FAILURES_KEPT = 50;
-
 /**
- * Bookkeeping (planning, marking outcomes): short Postgres writes, run as local activities in the
- * worker that runs the workflow, which saves a round trip through the server per event. They
- * retry until Postgres answers.
+ * Bookkeeping in Postgres, run as local activities in the worker that runs the workflow (no
+ * round trip through the server). Each is one or two statements; the timeout stays well under
+ * the workflow task timeout (10 s), so a slow database can never hold a workflow task open past
+ * it (which is how v1 wedged: a retried task replayed differently and failed as nondeterministic).
+ * Retries beyond a few seconds become durable timers.
  */
 const bookkeeping = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  startToCloseTimeout: '5s',
+  localRetryThreshold: '5s',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
 });
-const { loadDeliverySettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
+
+/** Events planned by one statement at the most. */
+const PLAN_BATCH = 100;
+/** A run takes at most this many signals before it continues as new (Temporal refuses more than 10 000 per run). */
+const SIGNALS_PER_RUN = 5_000;
 
 /**
- * One workflow per call (workflow id = callId). Events arrive as signals and are fanned out in
- * arrival order to the endpoints subscribed at that moment. Each endpoint has its own lane: a
- * lane delivers one event at a time, so a call's events reach an endpoint in order, while lanes
- * (and calls) proceed independently — a retrying endpoint holds back only itself.
- * Operators steer it with the `redeliver` and `skip` signals and read it with the `state` query.
+ * One workflow per call (workflow id = callId). Events arrive as signals and are planned in
+ * arrival order — in batches, one statement each — into deliveries to the endpoints subscribed at
+ * that moment. Each endpoint has its own lane (lanes.ts): a call's events reach an endpoint in
+ * order, while lanes (and calls) proceed independently. Postgres holds the lanes' queues, the
+ * retry state and the dedupe; the run holds a bounded window and a bounded record of the call
+ * (call-record.ts), which is all that continue-as-new carries. Operators steer it with the
+ * `redeliver` and `skip` signals, read it with the `state` query (call-view.ts), and may cancel
+ * it: its pending deliveries then end as skipped, none is left behind.
  */
 export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkflowResult> {
-  const carried = input.carried;
-  const inbox: InboxItem[] = [...(carried?.inbox ?? [])];
-  const seen = new Set(carried?.seenEventIds ?? []);
-  const lanes = new Map<string, LaneItem[]>(carried?.lanes.map((lane) => [lane.endpointId, lane.items]) ?? []);
-  const running = new Map<string, Promise<void>>();
-  /** Per delivery in flight: its cancellation scope (for skip) and its last failed attempt. */
-  const inFlight = new Map<string, { scope: CancellationScope; lastAttempt: number | null; lastError: string | null }>();
-  const skips = new Map((carried?.skips ?? []).map((skip) => [skip.deliveryId, skip]));
-  const failedOutstanding = new Set(carried?.failedOutstanding ?? []);
-  const recentEvents: EventSummary[] = [...(carried?.recentEvents ?? [])];
-  const failures: FailureSummary[] = [...(carried?.failures ?? [])];
-  const totals = { ...(carried?.totals ?? { events: 0, succeeded: 0, failed: 0 }) };
-  let terminalSeen = carried?.terminalSeen ?? false;
-  let clientId = carried?.clientId ?? null;
-  let callStatus = carried?.callStatus ?? null;
-  let lastEventType = carried?.lastEventType ?? null;
+  const { callId } = input;
+  const record = new CallRecord(input.carried);
+  const lanes = new Map<string, Lane>();
+  const view = new CallView(callId, record, lanes);
+  const inbox: InboxItem[] = [];
+  let signals = 0;
+  let planSteps = 0;
+  /** Names one planning step: its retries claim the same events again, a duplicate signal's step does not. */
+  const planKey = () => `${workflowInfo().runId}/${++planSteps}`;
+  let draining = false;
+  let settings: DeliverySettings | undefined;
 
   setHandler(callEventSignal, (event) => {
-    if (seen.has(event.id)) {
-      log.info('duplicate event ignored', { eventId: event.id });
-      return;
-    }
-    seen.add(event.id);
+    signals++;
     inbox.push({ kind: 'event', event });
   });
-  setHandler(redeliverSignal, (request?: RedeliverRequest) => {
+  setHandler(redeliverSignal, (request) => {
+    signals++;
     inbox.push({ kind: 'redeliver', request: request ?? {} });
   });
-  setHandler(skipSignal, (request: SkipRequest) => {
+  setHandler(skipSignal, (request) => {
+    signals++;
     if (!request?.deliveryId) {
       log.warn('skip signal without a deliveryId ignored');
       return;
     }
-    skips.set(request.deliveryId, request);
-    // In flight: stop it (an attempt under way finishes first); queued: its lane skips it on reaching it.
-    inFlight.get(request.deliveryId)?.scope.cancel();
+    inbox.push({ kind: 'skip', request });
   });
   setHandler(attemptFailedSignal, (notice) => {
-    const delivery = inFlight.get(notice.deliveryId);
-    if (!delivery) return; // it ended meanwhile
-    delivery.lastAttempt = notice.attemptNumber;
-    delivery.lastError = notice.error;
-    publish();
+    signals++;
+    for (const lane of lanes.values()) {
+      if (lane.retry?.deliveryId !== notice.deliveryId) continue;
+      lane.retry.attempts = notice.attemptNumber;
+      lane.retry.lastError = notice.error;
+      lane.retry.nextAttemptAt = notice.nextAttemptAt ?? lane.retry.nextAttemptAt;
+      view.publish(inbox.length, null);
+    }
   });
-  setHandler(stateQuery, (): CallStateView => ({
-    callId: input.callId,
-    clientId,
-    deliveryState: deliveryState(),
-    terminalSeen,
-    waitingEvents: inbox.length,
-    recentEvents,
-    lanes: [...lanes].map(([endpointId, items]) => {
-      const head = items[0];
-      const current = head && inFlight.get(head.deliveryId);
-      return {
-        endpointId,
-        inFlight: head && current ? { deliveryId: head.deliveryId, eventType: head.eventType, lastAttempt: current.lastAttempt, lastError: current.lastError } : null,
-        queued: items.slice(current ? 1 : 0).map((item) => item.deliveryId),
-      };
-    }),
-    failures: failures.filter((f) => failedOutstanding.has(f.deliveryId)).reverse(),
-    totals,
-  }));
+  setHandler(stateQuery, () => view.state(inbox.length));
 
-  const settings = await loadDeliverySettings();
+  const host: LaneHost = {
+    callId,
+    get settings() {
+      return settings!;
+    },
+    draining: () => draining,
+    loadLane: (endpointId, afterLaneSeq) => bookkeeping.loadLane(callId, endpointId, afterLaneSeq, LANE_WINDOW),
+    markFailed: (deliveryId, reason) => bookkeeping.markFailed(deliveryId, reason),
+    delivered: () => {
+      record.totals.succeeded++;
+    },
+    failed: (item, error) => deliveryFailed(item, error),
+    changed: () => view.publish(inbox.length, null),
+  };
   const deliveriesScope = new CancellationScope();
 
-  function deliveryActivity(maximumAttempts: number, item: LaneItem): Activities['deliver'] {
-    return proxyActivities<Activities>({
-      startToCloseTimeout: settings.attemptTimeoutMs + 5_000,
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      summary: `${item.eventType} → ${item.kind} ${item.endpointId}`,
-      retry: {
-        initialInterval: settings.initialIntervalMs,
-        backoffCoefficient: settings.backoffCoefficient,
-        maximumInterval: settings.maximumIntervalMs,
-        maximumAttempts,
-        nonRetryableErrorTypes: NON_RETRYABLE_DELIVERY_ERRORS,
-      },
-    }).deliver;
-  }
-
-  function deliveryState(): DeliveryStateValue {
-    if (failedOutstanding.size > 0) return 'failed';
-    return [...inFlight.values()].some((d) => d.lastError !== null) ? 'retrying' : 'ok';
-  }
-
-  /** Keeps the UI's view current: search attributes (only when they change) and the details line. */
-  let published = '';
-  function publish(): void {
-    const values = { clientId, callStatus, state: deliveryState(), lastEventType };
-    const key = JSON.stringify(values);
-    if (key !== published) {
-      published = key;
-      upsertSearchAttributes([
-        ...(values.clientId ? [{ key: ClientId, value: values.clientId }] : []),
-        ...(values.callStatus ? [{ key: CallStatus, value: values.callStatus }] : []),
-        ...(values.lastEventType ? [{ key: LastEventType, value: values.lastEventType }] : []),
-        { key: DeliveryState, value: values.state },
-      ]);
+  function laneFor(endpointId: string): Lane {
+    let lane = lanes.get(endpointId);
+    if (!lane) {
+      lane = new Lane(endpointId);
+      lanes.set(endpointId, lane);
     }
-    const retrying = [...inFlight].filter(([, d]) => d.lastError !== null);
-    const waiting = [
-      `**${inFlight.size}** deliveries in flight, **${[...lanes.values()].reduce((n, items) => n + items.length, 0)}** in lanes, **${inbox.length}** events waiting.`,
-      ...retrying.map(([id, d]) => `- retrying \`${id}\`: attempt ${d.lastAttempt} failed: ${d.lastError}`),
-      failedOutstanding.size > 0 ? `**${failedOutstanding.size}** failed deliveries: signal \`redeliver\` with \`{}\` to send them again.` : '',
-      inFlight.size === 0 && inbox.length === 0
-        ? `Idle: finishes after the ${terminalSeen && failedOutstanding.size === 0 ? 'idle' : 'abandon'} period unless an event or a signal arrives.`
-        : '',
-    ];
-    setCurrentDetails(waiting.filter(Boolean).join('\n'));
+    return lane;
   }
 
-  async function deliverOne(item: LaneItem): Promise<void> {
-    const skip = skips.get(item.deliveryId);
-    if (skip) return skipOne(item, skip);
-    const base = item.attemptBase ?? 0;
-    // Resumed after continue-as-new: attempts already made count against this round's budget.
-    const made = item.resumed ? await bookkeeping.countAttempts(item.deliveryId) : base;
-    const remaining = settings.maxAttempts - (made - base);
-    const scope = new CancellationScope();
-    inFlight.set(item.deliveryId, { scope, lastAttempt: null, lastError: null });
-    publish();
-    try {
-      if (remaining <= 0) throw new Error(`no attempts left: ${made - base} made`);
-      await scope.run(() => deliveryActivity(remaining, item)({ deliveryId: item.deliveryId, priorAttempts: made }));
-      totals.succeeded++;
-      failedOutstanding.delete(item.deliveryId);
-    } catch (err) {
-      if (interrupted(err, scope)) {
-        const skipNow = skips.get(item.deliveryId);
-        if (skipNow) return await skipOne(item, skipNow);
-        throw new CancelledFailure('delivery interrupted for continue-as-new', undefined, err as Error); // the lane keeps it
+  /** Starts the lane's runner unless it runs (or the run is draining); a lane left with nothing is forgotten. */
+  function wake(lane: Lane): void {
+    if (lane.runner || draining) return;
+    lane.runner = deliveriesScope.run(async () => {
+      try {
+        await runLane(host, lane);
+      } finally {
+        lane.runner = null;
       }
-      await failOne(item, failureReason(err));
-    } finally {
-      inFlight.delete(item.deliveryId);
-      publish();
+      // Deliveries may have been queued after the runner's last look: go on with them.
+      if (!lane.idle) wake(lane);
+      else if (lanes.get(lane.endpointId) === lane) lanes.delete(lane.endpointId);
+    });
+  }
+
+  function enqueue(items: LaneItem[]): void {
+    for (const item of items) laneFor(item.endpointId).add(item);
+    for (const endpointId of new Set(items.map((i) => i.endpointId))) wake(lanes.get(endpointId)!);
+  }
+
+  function applyPlan(events: CallEvent[], plan: EventPlan): void {
+    const byId = new Map(plan.events.map((e) => [e.eventId, e]));
+    for (const event of events) {
+      const planned = byId.get(event.id);
+      // Callhook's own notices are not the call's events.
+      if (event.eventType !== DELIVERY_FAILED_EVENT) {
+        if (planned?.fresh) record.totals.events++;
+        if (isTerminalEventType(event.eventType)) record.terminalSeen = true;
+        record.clientId = event.body.data.clientId;
+        record.lastEventType = event.eventType;
+        record.callStatus = event.body.data.callStatus ?? record.callStatus;
+      }
+      record.noteEvent({ id: event.id, eventType: event.eventType, deliveries: planned?.deliveries ?? 0 });
     }
+    enqueue(plan.pending);
   }
 
-  async function skipOne(item: LaneItem, skip: SkipRequest): Promise<void> {
-    await CancellationScope.nonCancellable(() =>
-      bookkeeping.skipDelivery(item.deliveryId, skip.source ?? 'temporal-ui', skip.reason ?? null),
-    );
-    skips.delete(item.deliveryId);
-    failedOutstanding.delete(item.deliveryId);
-    log.warn('delivery skipped by operator', { deliveryId: item.deliveryId });
-  }
-
-  async function failOne(item: LaneItem, reason: string): Promise<void> {
-    await CancellationScope.nonCancellable(() => bookkeeping.markFailed(item.deliveryId, reason));
-    totals.failed++;
-    failedOutstanding.add(item.deliveryId);
-    failures.push({ deliveryId: item.deliveryId, endpointId: item.endpointId, eventId: item.eventId, eventType: item.eventType, error: reason });
-    if (failures.length > FAILURES_KEPT) failures.shift();
-    log.warn('delivery failed', { deliveryId: item.deliveryId, endpointId: item.endpointId, reason });
-    // Tell the client's endpoints subscribed to WEBHOOK_DELIVERY_FAILED — never about those notices themselves.
-    if (item.eventType === DELIVERY_FAILED_EVENT || item.eventType === TEST_EVENT || !clientId) return;
-    const id = `whfail_${item.deliveryId}_${item.attemptBase ?? 0}`;
-    if (seen.has(id)) return;
-    seen.add(id);
+  /** A delivery finally failed: count it, and tell the client's endpoints subscribed to WEBHOOK_DELIVERY_FAILED. */
+  function deliveryFailed(item: LaneItem, error: string): void {
+    record.noteFailure({ deliveryId: item.deliveryId, endpointId: item.endpointId, eventId: item.eventId, eventType: item.eventType, error });
+    log.warn('delivery failed', { deliveryId: item.deliveryId, endpointId: item.endpointId, error });
+    // Never about those notices themselves, nor about a test event.
+    if (item.eventType === DELIVERY_FAILED_EVENT || item.eventType === TEST_EVENT || !record.clientId) return;
     inbox.push({
       kind: 'event',
       event: {
-        id,
+        // One notice per failed round of a delivery (a redelivery gives it a new lane_seq): planning dedupes on it.
+        id: `whfail_${item.deliveryId}_${item.laneSeq}`,
         eventType: DELIVERY_FAILED_EVENT,
         occurredAt: new Date().toISOString(),
         body: {
           data: {
-            callId: input.callId,
-            clientId,
+            callId,
+            clientId: record.clientId,
             deliveryId: item.deliveryId,
             endpointId: item.endpointId,
             failedEventId: item.eventId,
             failedEventType: item.eventType,
           },
-          errors: [{ code: 'DELIVERY_FAILED', message: reason, phase: 'DELIVERY' }],
+          errors: [{ code: 'DELIVERY_FAILED', message: error, phase: 'DELIVERY' }],
         },
       },
     });
   }
 
-  async function runLane(endpointId: string, items: LaneItem[]): Promise<void> {
-    try {
-      while (items.length > 0) {
-        const item = items[0]!;
-        try {
-          await deliverOne(item);
-        } catch (err) {
-          if (!isCancellation(err)) throw err;
-          item.resumed = true; // stopped for continue-as-new: the next run picks it up again
-          return;
-        }
-        items.shift();
+  /** Takes the next run of consecutive events from the inbox (at most PLAN_BATCH). */
+  function takeEvents(): CallEvent[] {
+    const events: CallEvent[] = [];
+    while (events.length < PLAN_BATCH && inbox[0]?.kind === 'event') events.push((inbox.shift() as { event: CallEvent }).event);
+    return events;
+  }
+
+  /** Handles the next inbox item (a batch of events, a redelivery, a skip). */
+  async function handleNext(): Promise<void> {
+    const next = inbox[0]!;
+    if (next.kind === 'event') {
+      const events = takeEvents();
+      applyPlan(events, await bookkeeping.planEvents(events, planKey()));
+    } else if (next.kind === 'redeliver') {
+      inbox.shift();
+      const { source, ...filter } = next.request;
+      const plan = await bookkeeping.planRedelivery(callId, filter, source ?? 'temporal-ui');
+      record.noteRedelivered(new Set(plan.deliveries.map((d) => d.deliveryId)), plan.failedCount);
+      enqueue(plan.deliveries);
+      log.info('redelivery queued', { deliveries: plan.deliveries.length });
+    } else {
+      inbox.shift();
+      const { deliveryId, source, reason } = next.request;
+      const skipped = await bookkeeping.skipDelivery(deliveryId, source ?? 'temporal-ui', reason ?? null);
+      if (skipped) lanes.get(skipped.endpointId)?.skipped(deliveryId);
+      log.warn('delivery skip requested', { deliveryId, skipped: skipped !== null });
+    }
+    view.publish(inbox.length, null);
+  }
+
+  const lanesRunning = () => [...lanes.values()].some((lane) => lane.runner !== null);
+  const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || signals >= SIGNALS_PER_RUN;
+
+  try {
+    // What this run must know first: the settings, and what Postgres holds of the call (lanes, failures).
+    const firstEvents = takeEvents();
+    const start = await bookkeeping.startRun(callId, firstEvents, planKey(), LANE_WINDOW);
+    settings = start.settings;
+    if (!input.carried) record.learn(start.summary);
+    for (const window of start.lanes) lanes.set(window.endpointId, Lane.fromWindow(window));
+    applyPlan(firstEvents, start.plan);
+    for (const lane of lanes.values()) wake(lane);
+    view.publish(inbox.length, null);
+
+    for (;;) {
+      if (shouldContinueAsNew()) break;
+      if (inbox.length > 0) {
+        await handleNext();
+        continue;
       }
-      lanes.delete(endpointId);
-    } finally {
-      // In the same step as the lane's last shift, so a delivery fanned out next starts a new runner.
-      running.delete(endpointId);
-    }
-  }
-
-  function enqueue(delivery: LaneItem): void {
-    const lane = lanes.get(delivery.endpointId);
-    if (lane) lane.push(delivery);
-    else lanes.set(delivery.endpointId, [delivery]);
-    if (!running.has(delivery.endpointId)) {
-      const items = lanes.get(delivery.endpointId)!;
-      running.set(delivery.endpointId, deliveriesScope.run(() => runLane(delivery.endpointId, items)));
-    }
-  }
-
-  async function fanOut(event: CallEvent): Promise<void> {
-    const plan = await bookkeeping.planDeliveries(event, workflowInfo().runId);
-    if (event.eventType !== DELIVERY_FAILED_EVENT) totals.events++; // the call's events, not callhook's notices
-    if (isTerminalEventType(event.eventType)) terminalSeen = true;
-    if (event.eventType !== DELIVERY_FAILED_EVENT) {
-      clientId = event.body.data.clientId;
-      lastEventType = event.eventType;
-      callStatus = event.body.data.callStatus ?? callStatus;
-    }
-    recentEvents.push({ id: event.id, eventType: event.eventType, deliveries: plan.duplicate ? 0 : plan.deliveries.length });
-    if (recentEvents.length > RECENT_EVENTS_KEPT) recentEvents.shift();
-    if (!plan.duplicate) for (const delivery of plan.deliveries) enqueue(delivery);
-    publish();
-  }
-
-  async function redeliver(request: RedeliverRequest): Promise<void> {
-    const { source, ...filter } = request;
-    const plan = await bookkeeping.planRedelivery(input.callId, filter, source ?? 'temporal-ui');
-    // A new run (the call had finished) learns the call from Postgres; a running one knows it already.
-    clientId ??= plan.clientId;
-    callStatus ??= plan.callStatus;
-    lastEventType ??= plan.lastEventType;
-    terminalSeen ||= plan.callTerminal;
-    for (const failure of plan.stillFailed) {
-      if (failedOutstanding.has(failure.deliveryId)) continue;
-      failedOutstanding.add(failure.deliveryId);
-      failures.push(failure);
-    }
-    for (const delivery of plan.deliveries) {
-      skips.delete(delivery.deliveryId);
-      enqueue(delivery);
-    }
-    log.info('redelivery queued', { deliveries: plan.deliveries.length });
-    publish();
-  }
-
-  for (const [endpointId, items] of lanes) {
-    running.set(endpointId, deliveriesScope.run(() => runLane(endpointId, items)));
-  }
-  publish();
-
-  const canSuggested = () => workflowInfo().continueAsNewSuggested;
-  for (;;) {
-    if (canSuggested()) break;
-    const next = inbox.shift();
-    if (next) {
-      await (next.kind === 'event' ? fanOut(next.event) : redeliver(next.request));
-      continue;
-    }
-    if (running.size > 0) {
-      await condition(() => inbox.length > 0 || running.size === 0 || canSuggested());
-      continue;
-    }
-    // Everything delivered and nothing waiting: wait for more, or finish after the idle period.
-    publish();
-    // A call with failed deliveries stays open longer, so an operator can find it and redeliver.
-    const idleMs = terminalSeen && failedOutstanding.size === 0 ? settings.idleTimeoutMs : settings.abandonTimeoutMs;
-    const woken = await condition(() => inbox.length > 0 || canSuggested(), idleMs);
-    if (!woken && inbox.length === 0 && running.size === 0) {
+      if (lanesRunning()) {
+        await condition(() => inbox.length > 0 || !lanesRunning() || shouldContinueAsNew());
+        continue;
+      }
+      // Everything delivered and nothing waiting: wait for more, or finish after the idle period.
+      // A call with failed deliveries (or no terminal event yet) stays open longer, so an operator can find it.
+      const idle = record.terminalSeen && record.failedCount === 0 ? 'idle' : 'abandon';
+      view.publish(0, idle);
+      const woken = await condition(() => inbox.length > 0 || shouldContinueAsNew(), idle === 'idle' ? settings.idleTimeoutMs : settings.abandonTimeoutMs);
+      if (woken) continue;
+      // Before finishing: nothing may be left pending in Postgres (a reset run, a terminated run before this one).
+      const leftovers = await bookkeeping.loadLanes(callId, LANE_WINDOW);
+      if (leftovers.length > 0) {
+        log.warn('pending deliveries found before finishing; delivering them', { lanes: leftovers.length });
+        for (const window of leftovers) {
+          const lane = laneFor(window.endpointId);
+          lane.take(window);
+          wake(lane);
+        }
+        continue;
+      }
       await condition(allHandlersFinished);
-      if (inbox.length === 0) return { callId: input.callId, ...totals };
+      if (inbox.length === 0) return { callId, ...record.totals };
     }
+
+    // Continue-as-new: batches under way finish (they are short), retries waiting out their backoff
+    // stop (the next run resumes them from Postgres), and every waiting signal is planned first.
+    draining = true;
+    for (const lane of lanes.values()) if (lane.retry && lane.current) lane.current.scope.cancel();
+    await Promise.all([...lanes.values()].map((lane) => lane.runner));
+    await condition(allHandlersFinished);
+    while (inbox.length > 0) await handleNext();
+    return await continueAsNew<typeof callWorkflow>({ callId, carried: record.toCarried() });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled from the Temporal UI (or a client): stop delivering, plan what was accepted, and end
+    // every pending delivery of the call as skipped (logged as `cancel`), so none is left orphaned.
+    draining = true;
+    await CancellationScope.nonCancellable(async () => {
+      await Promise.allSettled([...lanes.values()].map((lane) => lane.runner));
+      while (inbox.some((item) => item.kind === 'event')) {
+        const events = inbox.filter((item): item is Extract<InboxItem, { kind: 'event' }> => item.kind === 'event').map((item) => item.event);
+        inbox.length = 0;
+        for (let i = 0; i < events.length; i += PLAN_BATCH) await bookkeeping.planEvents(events.slice(i, i + PLAN_BATCH), planKey());
+      }
+      const ended = await bookkeeping.cancelCall(callId, 'temporal-ui', 'the call workflow was cancelled');
+      log.warn('call workflow cancelled: pending deliveries skipped', { skipped: ended });
+    });
+    throw err;
   }
-
-  // Continue-as-new: stop the lanes (an attempt under way finishes first), then hand everything on.
-  deliveriesScope.cancel();
-  await Promise.all(running.values());
-  await condition(allHandlersFinished);
-  const next: CarriedState = {
-    inbox,
-    clientId,
-    callStatus,
-    lastEventType,
-    failedOutstanding: [...failedOutstanding],
-    skips: [...skips.values()],
-    seenEventIds: [...seen],
-    lanes: [...lanes].filter(([, items]) => items.length > 0).map(([endpointId, items]) => ({ endpointId, items })),
-    terminalSeen,
-    recentEvents,
-    failures,
-    totals,
-  };
-  return continueAsNew<typeof callWorkflow>({ callId: input.callId, carried: next });
-}
-
-/**
- * Whether a delivery ended because it was cancelled (skip, continue-as-new) rather than on its own
- * merits. An attempt that failed retryably while the cancellation was pending reaches the
- * workflow as a failure with retry state CANCEL_REQUESTED, not as a cancellation: it must not
- * count as a final failure.
- */
-function interrupted(err: unknown, scope: CancellationScope): boolean {
-  if (isCancellation(err)) return true;
-  if (!(err instanceof ActivityFailure)) return false;
-  if (err.retryState === 'CANCEL_REQUESTED') return true;
-  return scope.consideredCancelled && err.cause instanceof ApplicationFailure && err.cause.type === DeliveryErrorType.retryable;
-}
-
-/** The most specific message in an activity failure chain. */
-function failureReason(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
 }

@@ -4,7 +4,9 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CallEvent } from '../schemas/call-event';
-import type { PlannedDelivery } from '../db/deliveries-repo';
+import type { FailureSummary } from '../db/lanes-repo';
+
+export type { FailureSummary };
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
 
@@ -21,7 +23,7 @@ export const stateQuery = defineQuery<CallStateView>('state');
  */
 export const redeliverSignal = defineSignal<[RedeliverRequest?]>('redeliver');
 
-/** Operator signal: give up one delivery (stuck in retry or queued) so its endpoint's lane moves on. */
+/** Operator signal: give up one delivery (stuck in retry, being attempted, or queued) so its endpoint's lane moves on. */
 export const skipSignal = defineSignal<[SkipRequest]>('skip');
 
 /** Sent by the delivery activity when an attempt fails and will be retried. */
@@ -44,50 +46,18 @@ export interface SkipRequest {
 
 export interface AttemptFailedNotice {
   deliveryId: string;
+  /** Attempts made in this round so far. */
   attemptNumber: number;
   error: string;
-}
-
-/** A delivery waiting in (or at the head of) an endpoint's lane. */
-export interface LaneItem extends PlannedDelivery {
-  /** Attempts made before this round (a redelivery goes on numbering from there). */
-  attemptBase?: number;
-  /** Set when an earlier run was part-way through this delivery: its attempts so far count. */
-  resumed?: boolean;
+  /** Epoch ms of the next attempt (absent from notices of older workers). */
+  nextAttemptAt?: number;
 }
 
 /** Work for the main loop, in arrival order. */
-export type InboxItem = { kind: 'event'; event: CallEvent } | { kind: 'redeliver'; request: RedeliverRequest };
-
-/** What one run hands the next across continue-as-new: nothing is lost, nothing reordered. */
-export interface CarriedState {
-  inbox: InboxItem[];
-  clientId: string | null;
-  callStatus: string | null;
-  lastEventType: string | null;
-  /** Deliveries that finally failed and were not delivered since. */
-  failedOutstanding: string[];
-  /** Operator skips not carried out yet. */
-  skips: SkipRequest[];
-  seenEventIds: string[];
-  lanes: { endpointId: string; items: LaneItem[] }[];
-  terminalSeen: boolean;
-  recentEvents: EventSummary[];
-  failures: FailureSummary[];
-  totals: { events: number; succeeded: number; failed: number };
-}
-
-export interface CallWorkflowInput {
-  callId: string;
-  carried?: CarriedState;
-}
-
-export interface CallWorkflowResult {
-  callId: string;
-  events: number;
-  succeeded: number;
-  failed: number;
-}
+export type InboxItem =
+  | { kind: 'event'; event: CallEvent }
+  | { kind: 'redeliver'; request: RedeliverRequest }
+  | { kind: 'skip'; request: SkipRequest };
 
 export interface EventSummary {
   id: string;
@@ -95,12 +65,37 @@ export interface EventSummary {
   deliveries: number;
 }
 
-export interface FailureSummary {
-  deliveryId: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  error: string;
+export interface CallTotals {
+  events: number;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * What one run hands the next across continue-as-new: a bounded summary of the call, never its
+ * queues. Lanes, retry state and dedupe live in Postgres; every field here has a fixed cap
+ * (see call-record.ts), so the carried input stays small however long the call.
+ */
+export interface CarriedState {
+  clientId: string | null;
+  callStatus: string | null;
+  lastEventType: string | null;
+  terminalSeen: boolean;
+  /** Deliveries that finally failed and were not delivered since. */
+  failedCount: number;
+  /** The latest of them (at most FAILURES_KEPT). */
+  failures: FailureSummary[];
+  recentEvents: EventSummary[];
+  totals: CallTotals;
+}
+
+export interface CallWorkflowInput {
+  callId: string;
+  carried?: CarriedState;
+}
+
+export interface CallWorkflowResult extends CallTotals {
+  callId: string;
 }
 
 export interface CallStateView {
@@ -113,10 +108,15 @@ export interface CallStateView {
   lanes: {
     endpointId: string;
     /** The delivery being attempted (or waiting for its next retry), with its last failed attempt. */
-    inFlight: { deliveryId: string; eventType: string; lastAttempt: number | null; lastError: string | null } | null;
+    inFlight: { deliveryId: string; eventType: string; lastAttempt: number | null; lastError: string | null; nextAttemptAt: string | null } | null;
+    /** The next deliveries queued behind it (at most 20 listed), and how many are known queued in all. */
     queued: string[];
+    queuedCount: number;
+    /** More are queued in Postgres than the workflow holds in memory. */
+    more: boolean;
   }[];
-  /** Deliveries that finally failed (latest first) and have not been delivered since. */
+  /** Deliveries that finally failed (latest first) and have not been delivered since: the latest of them. */
   failures: FailureSummary[];
-  totals: CarriedState['totals'];
+  failedCount: number;
+  totals: CallTotals;
 }

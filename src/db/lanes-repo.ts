@@ -1,0 +1,268 @@
+/**
+ * Postgres as the queue of each lane (one call, one endpoint): deliveries are planned here in
+ * one statement per batch of events, read back in lane order a window at a time, and summed up
+ * for a workflow run that starts without knowing the call. The call workflow keeps only a
+ * bounded window of each lane in memory; whatever it forgets (continue-as-new, a reset, a late
+ * event after the run closed) is read back from here.
+ */
+import { ALL_EVENTS, EVENT_TYPE_NAMES, isSystemEventType, isTerminalEventType } from '../event-types';
+import type { CallEvent } from '../schemas/call-event';
+import type { EndpointKind } from '../schemas/endpoint';
+import { eventContentHash } from './events-repo';
+import type { Queryable } from './pool';
+
+/** A pending delivery as its lane sees it, in lane order (`laneSeq`). */
+export interface LaneItem {
+  deliveryId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  kind: EndpointKind;
+  laneSeq: number;
+}
+
+/** The head of a lane that was part-way through its retries: how far, and when the next attempt is due. */
+export interface LaneRetry {
+  deliveryId: string;
+  /** Attempts made in this round (since the delivery was planned or last redelivered). */
+  attempts: number;
+  /** Epoch ms; null: due now. */
+  nextAttemptAt: number | null;
+  lastError: string | null;
+}
+
+export interface PlannedEvent {
+  eventId: string;
+  /** Planned by this step (now, or by an earlier try of it); false for an event planned before (a duplicate signal, a reset run). */
+  fresh: boolean;
+  /** Its deliveries still pending (new or from before), for the lanes. */
+  deliveries: number;
+}
+
+export interface EventPlan {
+  events: PlannedEvent[];
+  /** Every pending delivery of these events, in lane order. */
+  pending: LaneItem[];
+}
+
+const SYSTEM_EVENT_TYPES = EVENT_TYPE_NAMES.filter(isSystemEventType);
+
+interface LaneItemRow {
+  deliveryId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  kind: EndpointKind;
+  laneSeq: string;
+}
+
+const toLaneItem = (row: LaneItemRow): LaneItem => ({
+  deliveryId: row.deliveryId,
+  endpointId: row.endpointId,
+  eventId: row.eventId,
+  eventType: row.eventType,
+  kind: row.kind,
+  laneSeq: Number(row.laneSeq),
+});
+
+/**
+ * Plans a batch of events in one statement: stores the ones not stored yet (the API stores its
+ * own first; the Temporal client's arrive here first), claims the unplanned ones for `planKey`
+ * (`<runId>/<step>`: a retry of the same step claims them again, any other finds them planned),
+ * creates one pending delivery per subscribed endpoint (or the test event's one endpoint) in
+ * event order, and returns every pending delivery of the batch — the new ones and those planned
+ * before but not yet ended (a duplicate signal or a reset run finds them again, nothing is lost).
+ * Idempotent: running it again plans nothing twice.
+ */
+export async function planEvents(db: Queryable, events: CallEvent[], planKey: string): Promise<EventPlan> {
+  if (events.length === 0) return { events: [], pending: [] };
+  const { rows } = await db.query<{ what: 'event'; eventId: string; fresh: boolean } | ({ what: 'delivery' } & LaneItemRow)>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::text[])
+         WITH ORDINALITY AS i(id, call_id, client_id, event_type, payload, payload_hash, occurred_at, target, n)
+     ),
+     stored AS (
+       INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at)
+       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now() FROM input ORDER BY n
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id
+     ),
+     claimed AS (
+       UPDATE events e SET planned_run_id = $9, planned_at = COALESCE(e.planned_at, now())
+       FROM input i WHERE e.id = i.id AND (e.planned_run_id IS NULL OR e.planned_run_id = $9)
+       RETURNING e.id
+     ),
+     fresh AS (
+       SELECT i.* FROM input i WHERE i.id IN (SELECT id FROM stored UNION ALL SELECT id FROM claimed)
+     ),
+     planned AS (
+       INSERT INTO deliveries (id, event_id, endpoint_id, call_id)
+       SELECT 'dlv_' || left(encode(sha256(convert_to(f.id || E'\\n' || p.id, 'UTF8')), 'hex'), 32), f.id, p.id, f.call_id
+       FROM fresh f JOIN endpoints p ON p.deleted_at IS NULL AND CASE
+         WHEN f.target IS NOT NULL THEN p.id = f.target
+         ELSE p.client_id = f.client_id AND p.active
+              AND (f.event_type = ANY (p.events) OR (NOT f.event_type = ANY ($10::text[]) AND $11 = ANY (p.events)))
+       END
+       ORDER BY f.n, p.created_at, p.id
+       ON CONFLICT (event_id, endpoint_id) DO NOTHING
+       RETURNING id, endpoint_id, event_id, lane_seq
+     ),
+     pending AS (
+       SELECT d.id, d.endpoint_id, d.event_id, d.lane_seq FROM planned d
+       UNION ALL
+       SELECT d.id, d.endpoint_id, d.event_id, d.lane_seq FROM deliveries d
+       WHERE d.event_id IN (SELECT id FROM input) AND d.status = 'pending'
+     )
+     SELECT 'event' AS what, i.id AS "eventId", i.id IN (SELECT id FROM fresh) AS fresh,
+            NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
+     FROM input i
+     UNION ALL
+     SELECT 'delivery', d.event_id, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
+     FROM pending d JOIN input i ON i.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+     ORDER BY what DESC, ord, "laneSeq"`,
+    [
+      events.map((e) => e.id),
+      events.map((e) => e.body.data.callId),
+      events.map((e) => e.body.data.clientId),
+      events.map((e) => e.eventType),
+      events.map((e) => JSON.stringify(e)),
+      events.map((e) => eventContentHash(e)),
+      events.map((e) => e.occurredAt),
+      events.map((e) => e.targetEndpointId ?? null),
+      planKey,
+      SYSTEM_EVENT_TYPES,
+      ALL_EVENTS,
+    ],
+  );
+  const pending = rows.filter((r): r is { what: 'delivery' } & LaneItemRow => r.what === 'delivery').map(toLaneItem);
+  pending.sort((a, b) => a.laneSeq - b.laneSeq);
+  const counts = new Map<string, number>();
+  for (const d of pending) counts.set(d.eventId, (counts.get(d.eventId) ?? 0) + 1);
+  return {
+    events: rows
+      .filter((r): r is { what: 'event'; eventId: string; fresh: boolean } => r.what === 'event')
+      .map((r) => ({ eventId: r.eventId, fresh: r.fresh, deliveries: counts.get(r.eventId) ?? 0 })),
+    pending,
+  };
+}
+
+export interface LaneWindow {
+  endpointId: string;
+  items: LaneItem[];
+  /** More pending deliveries follow the window in Postgres. */
+  more: boolean;
+  /** Set when the window's head was part-way through its retries. */
+  retry: LaneRetry | null;
+}
+
+/**
+ * The pending deliveries of a call's lanes (or of one lane), after `afterLaneSeq`, at most
+ * `limit` per lane, in lane order; with the head's retry state, so a new run resumes its backoff.
+ */
+export async function loadLaneWindows(
+  db: Queryable,
+  callId: string,
+  options: { limit: number; endpointId?: string; afterLaneSeq?: number },
+): Promise<LaneWindow[]> {
+  const { rows } = await db.query<LaneItemRow & { rn: string; roundAttempts: number; nextAttemptAt: Date | null; lastError: string | null }>(
+    `SELECT * FROM (
+       SELECT d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
+              p.kind, d.lane_seq::text AS "laneSeq", d.attempt_count - d.attempt_base AS "roundAttempts",
+              d.next_attempt_at AS "nextAttemptAt", d.last_error AS "lastError",
+              row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.lane_seq) AS rn
+       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+       WHERE d.call_id = $1 AND d.status = 'pending' AND ($2::text IS NULL OR d.endpoint_id = $2) AND d.lane_seq > $3
+     ) w WHERE rn <= $4 + 1 ORDER BY "endpointId", rn`,
+    [callId, options.endpointId ?? null, options.afterLaneSeq ?? 0, options.limit],
+  );
+  const lanes = new Map<string, LaneWindow>();
+  for (const row of rows) {
+    let lane = lanes.get(row.endpointId);
+    if (!lane) {
+      const retry =
+        row.roundAttempts > 0
+          ? { deliveryId: row.deliveryId, attempts: row.roundAttempts, nextAttemptAt: row.nextAttemptAt?.getTime() ?? null, lastError: row.lastError }
+          : null;
+      lane = { endpointId: row.endpointId, items: [], more: false, retry };
+      lanes.set(row.endpointId, lane);
+    }
+    if (lane.items.length === options.limit) lane.more = true;
+    else lane.items.push(toLaneItem(row));
+  }
+  return [...lanes.values()];
+}
+
+export interface FailureSummary {
+  deliveryId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  error: string;
+}
+
+/** What a run that starts without knowing its call learns of it from Postgres. */
+export interface CallSummary {
+  clientId: string | null;
+  callStatus: string | null;
+  lastEventType: string | null;
+  terminalSeen: boolean;
+  /** Deliveries that finally failed and were not delivered since. */
+  failedCount: number;
+  /** The latest of them, oldest first, at most `failuresKept`. */
+  failures: FailureSummary[];
+}
+
+export async function loadCallSummary(db: Queryable, callId: string, failuresKept: number, errorChars: number): Promise<CallSummary> {
+  const [events, failed] = await Promise.all([
+    db.query<{ clientId: string; eventType: string; callStatus: string | null }>(
+      `SELECT client_id AS "clientId", event_type AS "eventType", payload->'body'->'data'->>'callStatus' AS "callStatus"
+       FROM events WHERE call_id = $1 AND event_type <> ALL ($2::text[]) ORDER BY received_at`,
+      [callId, SYSTEM_EVENT_TYPES],
+    ),
+    db.query<FailureSummary & { total: number }>(
+      `SELECT * FROM (
+         SELECT d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
+                left(COALESCE(d.last_error, ''), $3) AS error, count(*) OVER ()::int AS total, d.seq
+         FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.call_id = $1 AND d.status = 'failed'
+         ORDER BY d.seq DESC LIMIT $2
+       ) f ORDER BY seq`,
+      [callId, failuresKept, errorChars],
+    ),
+  ]);
+  const rows = events.rows;
+  return {
+    clientId: rows[0]?.clientId ?? null,
+    callStatus: rows.findLast((r) => r.callStatus !== null)?.callStatus ?? null,
+    lastEventType: rows.at(-1)?.eventType ?? null,
+    terminalSeen: rows.some((r) => isTerminalEventType(r.eventType)),
+    failedCount: failed.rows[0]?.total ?? 0,
+    failures: failed.rows.map(({ deliveryId, endpointId, eventId, eventType, error }) => ({ deliveryId, endpointId, eventId, eventType, error })),
+  };
+}
+
+/** The number of a call's deliveries that finally failed and were not delivered since. */
+export async function countFailedDeliveries(db: Queryable, callId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM deliveries WHERE call_id = $1 AND status = 'failed'`,
+    [callId],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Ends every pending delivery of a call as skipped (its workflow was cancelled) and logs it as
+ * the operator's `cancel`; they can be sent again with retry or redeliver. Returns how many.
+ */
+export async function cancelPendingDeliveries(db: Queryable, callId: string, source: string, reason: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `WITH ended AS (
+       UPDATE deliveries SET status = 'skipped', ended_at = now(), updated_at = now(), next_attempt_at = NULL
+       WHERE call_id = $1 AND status = 'pending' RETURNING id
+     ), logged AS (
+       INSERT INTO delivery_actions (delivery_id, action, source, reason) SELECT id, 'cancel', $2, $3 FROM ended
+     )
+     SELECT count(*)::int AS n FROM ended`,
+    [callId, source, reason],
+  );
+  return rows[0]?.n ?? 0;
+}

@@ -1,0 +1,76 @@
+/**
+ * What a call's workflow knows of its call beyond the lanes: who it is, what it reported last,
+ * its totals, and its latest events and failures — each with a fixed cap, so what continue-as-new
+ * carries has a bound whatever the call's length. The full record is in Postgres.
+ */
+import type { CallSummary, FailureSummary } from '../db/lanes-repo';
+import type { CallTotals, CarriedState, EventSummary } from './messages';
+
+export const RECENT_EVENTS_KEPT = 20;
+export const FAILURES_KEPT = 20;
+/** An error message is kept to this many characters (the delivery log has it whole). */
+export const ERROR_CHARS = 300;
+/** Ids are at most 200 characters (schemas), event types are short: the caps bound the carried size. */
+
+export class CallRecord {
+  clientId: string | null;
+  callStatus: string | null;
+  lastEventType: string | null;
+  terminalSeen: boolean;
+  failedCount: number;
+  failures: FailureSummary[];
+  recentEvents: EventSummary[];
+  totals: CallTotals;
+
+  constructor(carried?: CarriedState) {
+    this.clientId = carried?.clientId ?? null;
+    this.callStatus = carried?.callStatus ?? null;
+    this.lastEventType = carried?.lastEventType ?? null;
+    this.terminalSeen = carried?.terminalSeen ?? false;
+    this.failedCount = carried?.failedCount ?? 0;
+    this.failures = [...(carried?.failures ?? [])];
+    this.recentEvents = [...(carried?.recentEvents ?? [])];
+    this.totals = { ...(carried?.totals ?? { events: 0, succeeded: 0, failed: 0 }) };
+  }
+
+  /** A run that starts without a carried record (a new call, a late event, a redelivery) learns it from Postgres. */
+  learn(summary: CallSummary): void {
+    this.clientId ??= summary.clientId;
+    this.callStatus ??= summary.callStatus;
+    this.lastEventType ??= summary.lastEventType;
+    this.terminalSeen ||= summary.terminalSeen;
+    this.failedCount = summary.failedCount;
+    this.failures = summary.failures.slice(-FAILURES_KEPT);
+  }
+
+  noteEvent(summary: EventSummary): void {
+    this.recentEvents.push(summary);
+    if (this.recentEvents.length > RECENT_EVENTS_KEPT) this.recentEvents.shift();
+  }
+
+  noteFailure(failure: FailureSummary): void {
+    this.totals.failed++;
+    this.failedCount++;
+    this.failures.push({ ...failure, error: failure.error.slice(0, ERROR_CHARS) });
+    if (this.failures.length > FAILURES_KEPT) this.failures.shift();
+  }
+
+  /** Deliveries reopened by a redelivery are no longer failed; Postgres says how many still are. */
+  noteRedelivered(reopened: Set<string>, failedCount: number): void {
+    this.failures = this.failures.filter((f) => !reopened.has(f.deliveryId));
+    this.failedCount = failedCount;
+  }
+
+  toCarried(): CarriedState {
+    return {
+      clientId: this.clientId,
+      callStatus: this.callStatus,
+      lastEventType: this.lastEventType,
+      terminalSeen: this.terminalSeen,
+      failedCount: this.failedCount,
+      failures: this.failures,
+      recentEvents: this.recentEvents,
+      totals: this.totals,
+    };
+  }
+}

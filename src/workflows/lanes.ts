@@ -1,0 +1,223 @@
+/**
+ * Lane scheduling: one lane per endpoint of a call, delivering that endpoint's deliveries one
+ * at a time in lane order (per-call FIFO), independently of the other lanes. A lane holds a
+ * bounded window of its queue; Postgres holds the rest (and everything a run forgets).
+ *
+ * A lane sends its backlog in batches (one activity, one attempt each, in order) and hands a
+ * delivery that fails retryably to Temporal's retry policy in an activity of its own, after
+ * waiting out the backoff with a durable timer — so the backoff survives continue-as-new: the
+ * next run reads the due time back from Postgres.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { LaneItem, LaneRetry, LaneWindow } from '../db/lanes-repo';
+import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../delivery-settings';
+
+/** Deliveries a lane keeps in memory; the rest wait in Postgres. */
+export const LANE_WINDOW = 200;
+/** Deliveries sent by one batch activity at the most. */
+export const BATCH_SIZE = 50;
+/** Heartbeats reach an activity's worker this often at least, so a cancellation (skip) reaches a running attempt. */
+const HEARTBEAT_TIMEOUT_MS = 5_000;
+
+/** What a lane needs of its workflow. */
+export interface LaneHost {
+  readonly callId: string;
+  readonly settings: DeliverySettings;
+  /** Continue-as-new or cancellation is under way: start nothing new. */
+  draining(): boolean;
+  loadLane(endpointId: string, afterLaneSeq: number): Promise<LaneWindow | undefined>;
+  markFailed(deliveryId: string, reason: string): Promise<void>;
+  delivered(item: LaneItem): void;
+  failed(item: LaneItem, error: string): void;
+  changed(): void;
+}
+
+export class Lane {
+  items: LaneItem[] = [];
+  /** Pending deliveries follow the window in Postgres (after `cursor`). */
+  more = false;
+  /** The lane_seq of the last delivery the window took in. */
+  cursor = 0;
+  /** The head delivery is part-way through its retries. */
+  retry: LaneRetry | null = null;
+  /** The activity (or backoff) under way, to cancel it. */
+  current: { scope: CancellationScope; deliveryIds: string[] } | null = null;
+  /** The window no longer matches Postgres (after a skip, a cancelled batch, a delivery it had dropped): read it again. */
+  stale = false;
+  runner: Promise<void> | null = null;
+
+  constructor(readonly endpointId: string) {}
+
+  static fromWindow(window: LaneWindow): Lane {
+    const lane = new Lane(window.endpointId);
+    lane.take(window);
+    return lane;
+  }
+
+  /** Replaces the window with one read from Postgres. */
+  take(window: LaneWindow | undefined): void {
+    this.items = window?.items ?? [];
+    this.more = window?.more ?? false;
+    this.cursor = Math.max(this.cursor, this.items.at(-1)?.laneSeq ?? 0);
+    this.retry = window?.retry ?? null;
+    this.stale = false;
+  }
+
+  /** A planned (or reopened) delivery: queued in memory, unless Postgres is where the lane will read it. */
+  add(item: LaneItem): void {
+    if (this.items.some((i) => i.deliveryId === item.deliveryId)) return;
+    if (this.more) return; // after the window: read when the window drains
+    if (item.laneSeq <= this.cursor) {
+      // Older than what the window took in, yet not in it (a reset run finding deliveries again).
+      this.stale = true;
+      return;
+    }
+    this.items.push(item);
+    this.cursor = item.laneSeq;
+    if (this.items.length > LANE_WINDOW) {
+      this.items.length = LANE_WINDOW;
+      this.more = true;
+      this.cursor = this.items.at(-1)!.laneSeq;
+    }
+  }
+
+  /** Skipped by an operator: stop the attempt under way if it is this one's, else forget it. */
+  skipped(deliveryId: string): void {
+    if (this.current?.deliveryIds.includes(deliveryId)) {
+      this.stale = true;
+      this.current.scope.cancel();
+    } else {
+      this.items = this.items.filter((i) => i.deliveryId !== deliveryId);
+      if (this.retry?.deliveryId === deliveryId) this.retry = null;
+    }
+  }
+
+  get idle(): boolean {
+    return this.items.length === 0 && !this.more && !this.stale;
+  }
+
+  remove(deliveryId: string): LaneItem | undefined {
+    const index = this.items.findIndex((i) => i.deliveryId === deliveryId);
+    return index < 0 ? undefined : this.items.splice(index, 1)[0];
+  }
+}
+
+/** Runs a lane until its queue is empty or the run drains; deliveries it cannot finish stay pending in Postgres. */
+export async function runLane(host: LaneHost, lane: Lane): Promise<void> {
+  for (;;) {
+    if (host.draining()) return;
+    if (lane.stale || (lane.items.length === 0 && lane.more)) {
+      lane.take(await host.loadLane(lane.endpointId, lane.stale ? 0 : lane.cursor));
+      host.changed();
+      continue;
+    }
+    const head = lane.items[0];
+    if (!head) return;
+    if (lane.retry?.deliveryId === head.deliveryId) await retryHead(host, lane, head);
+    else await deliverBacklog(host, lane);
+  }
+}
+
+/** Whether an activity ended because its scope was cancelled (skip, continue-as-new, the call cancelled). */
+function cancelled(err: unknown, scope: CancellationScope): boolean {
+  if (isCancellation(err)) return true;
+  // A retryable attempt failing while the cancellation was pending arrives as a failure (retry state CANCEL_REQUESTED).
+  return err instanceof ActivityFailure && (err.retryState === 'CANCEL_REQUESTED' || scope.consideredCancelled);
+}
+
+async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
+  const batch = lane.items.slice(0, BATCH_SIZE);
+  const { settings } = host;
+  const first = batch[0]!;
+  const activity = proxyActivities<Activities>({
+    // The batch stops starting attempts after `budgetMs`; the last may take a whole attempt timeout.
+    startToCloseTimeout: 2 * settings.attemptTimeoutMs + 5_000,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    summary: `${batch.slice(0, 3).map((i) => i.eventType).join(', ')}${batch.length > 3 ? ` +${batch.length - 3} more` : ''} → ${first.kind} ${lane.endpointId}`,
+    // Delivery outcomes are its result; only infrastructure errors (Postgres unreachable, a worker lost) are retried.
+    retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
+  }).deliverBatch;
+  const scope = new CancellationScope();
+  lane.current = { scope, deliveryIds: batch.map((i) => i.deliveryId) };
+  host.changed();
+  let result;
+  try {
+    result = await scope.run(() => activity({ deliveryIds: lane.current!.deliveryIds, budgetMs: settings.attemptTimeoutMs }));
+  } catch (err) {
+    if (!cancelled(err, scope)) throw err;
+    lane.stale = true; // which of the batch were sent, Postgres knows
+    return;
+  } finally {
+    lane.current = null;
+  }
+  for (const outcome of result.outcomes) {
+    if (outcome.outcome === 'retrying') {
+      lane.retry = { deliveryId: outcome.deliveryId, attempts: outcome.attempts, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error };
+      break;
+    }
+    const item = lane.remove(outcome.deliveryId);
+    if (!item) continue;
+    if (outcome.outcome === 'succeeded') host.delivered(item);
+    else if (outcome.outcome === 'failed') host.failed(item, outcome.error);
+  }
+  host.changed();
+}
+
+/** The head delivery is retrying: wait out its backoff, then let the retry policy have the rest of its attempts. */
+async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<void> {
+  const retry = lane.retry!;
+  const { settings } = host;
+  const activity = proxyActivities<Activities>({
+    startToCloseTimeout: settings.attemptTimeoutMs + 5_000,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    summary: `${head.eventType} → ${head.kind} ${lane.endpointId} (retry)`,
+    retry: {
+      // Attempts go on where the round is: the policy's first delay is the one after attempt `attempts + 1`.
+      initialInterval: retryDelayMs(settings, retry.attempts + 1),
+      backoffCoefficient: settings.backoffCoefficient,
+      maximumInterval: settings.maximumIntervalMs,
+      maximumAttempts: Math.max(settings.maxAttempts - retry.attempts, 1),
+      nonRetryableErrorTypes: NON_RETRYABLE_DELIVERY_ERRORS,
+    },
+  }).deliver;
+  const scope = new CancellationScope();
+  lane.current = { scope, deliveryIds: [head.deliveryId] };
+  host.changed();
+  try {
+    await scope.run(async () => {
+      const wait = (retry.nextAttemptAt ?? 0) - Date.now();
+      if (wait > 0) await sleep(wait);
+      await activity({ deliveryId: head.deliveryId });
+    });
+    lane.remove(head.deliveryId);
+    host.delivered(head);
+  } catch (err) {
+    if (cancelled(err, scope)) return; // skipped (the lane reads Postgres again) or draining (the next run resumes)
+    const reason = failureReason(err);
+    // The attempt that ends a delivery marks it failed itself; a lost one (a timeout) has not.
+    if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)) await host.markFailed(head.deliveryId, reason);
+    lane.remove(head.deliveryId);
+    host.failed(head, reason);
+  } finally {
+    lane.current = null;
+    if (!host.draining()) lane.retry = null; // delivered, failed, or skipped (the lane reads Postgres again)
+    host.changed();
+  }
+}
+
+/** The most specific message in an activity failure chain. */
+function failureReason(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
