@@ -88,6 +88,9 @@ export const configSchema = z.object({
     .regex(/^(off|[\w.-]+:\d+)$/, 'give host:port, or off')
     .default('127.0.0.1:9464'),
   WORKER_METRICS_PORT: port.default(9091),
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(20),
+  WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   API_KEYS: z
     .string()
     .optional()

@@ -17,7 +17,7 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 import { logger } from './logger';
 import { onShutdownSignal } from './shutdown';
 import { startDevServer } from './temporal/dev-server';
-import { activityDepsFrom, createWorker, installTemporalRuntime } from './worker';
+import { BOOKKEEPING_POOL_SIZE, activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -42,8 +42,10 @@ async function main(): Promise<void> {
     databaseUrl = embedded.url;
     logger.info({ port: config.EMBEDDED_PG_PORT }, 'embedded postgres running');
   }
-  const pool = createPool(databaseUrl);
+  const pool = createPool(databaseUrl, config.DB_POOL_SIZE);
   cleanups.push(() => pool.end());
+  const bookkeepingPool = createPool(databaseUrl, BOOKKEEPING_POOL_SIZE);
+  cleanups.push(() => bookkeepingPool.end());
   await migrate(pool);
 
   let address = config.TEMPORAL_ADDRESS;
@@ -63,12 +65,13 @@ async function main(): Promise<void> {
   cleanups.push(() => connection.close());
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const nativeConnection = await NativeConnection.connect({ address });
-  const activities = activityDepsFrom(config, pool, signingKeys, temporal);
+  const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal);
   const worker = await createWorker({
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activities.deps,
+    ...workerSizingFrom(config),
   });
   const workerDone = worker.run();
   cleanups.push(async () => {

@@ -23,7 +23,14 @@ export interface CallhookWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (tests bundle once per suite); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Delivery activities run at once (each a lane's batch or retry; WORKER_ACTIVITY_SLOTS). */
+  activitySlots?: number;
+  /** Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS); the SDK sizes it from memory when absent. */
+  maxCachedWorkflows?: number;
 }
+
+/** Local activities (planning, lanes' reads) run at once: short Postgres statements, one pool of their own. */
+export const BOOKKEEPING_POOL_SIZE = 5;
 
 export async function createWorker(options: CallhookWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -32,7 +39,18 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Work
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
+    ...(options.activitySlots !== undefined && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
+    maxConcurrentLocalActivityExecutions: BOOKKEEPING_POOL_SIZE * 4,
+    ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
   });
+}
+
+/** The worker options a configured process uses. */
+export function workerSizingFrom(config: Pick<Config, 'WORKER_ACTIVITY_SLOTS' | 'WORKER_MAX_CACHED_WORKFLOWS'>) {
+  return {
+    activitySlots: config.WORKER_ACTIVITY_SLOTS,
+    ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS }),
+  };
 }
 
 /**
@@ -41,13 +59,13 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Work
  */
 export function activityDepsFrom(
   config: Config,
-  pool: ActivityDeps['pool'],
+  pools: Pick<ActivityDeps, 'pool' | 'bookkeepingPool'>,
   signingKeys: SigningKeyRing,
   temporal?: ActivityDeps['temporal'],
 ): { deps: ActivityDeps; close(): void } {
   const destinations = createDestinations(config, signingKeys);
   return {
-    deps: { pool, destinations: destinations.registry, settings: deliverySettingsFrom(config), logger, ...(temporal && { temporal }) },
+    deps: { ...pools, destinations: destinations.registry, settings: deliverySettingsFrom(config), logger, ...(temporal && { temporal }) },
     close: destinations.close,
   };
 }
@@ -79,12 +97,13 @@ async function main(): Promise<void> {
   }
   const temporalMetricsUrl = installTemporalRuntime(config);
   const signingKeys = signingKeysFrom(config);
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const bookkeepingPool = createPool(config.DATABASE_URL, BOOKKEEPING_POOL_SIZE);
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  const activities = activityDepsFrom(config, pool, signingKeys, temporal);
+  const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal);
   const metrics = express().use(metricsRouter({ ...(temporalMetricsUrl && { temporalMetricsUrl }) }));
   const metricsServer = config.WORKER_METRICS_PORT ? await listen(metrics, config.WORKER_METRICS_PORT, config.HOST) : undefined;
   const worker = await createWorker({
@@ -92,6 +111,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activities.deps,
+    ...workerSizingFrom(config),
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, signingKeyId: signingKeys.current().id }, 'worker running');
   onShutdownSignal((signal) => {
@@ -105,6 +125,7 @@ async function main(): Promise<void> {
     metricsServer?.close();
     await clientConnection.close();
     await connection.close();
+    await bookkeepingPool.end();
     await pool.end();
   }
 }

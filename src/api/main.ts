@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs everything with embedded defaults)');
   }
   const signingKeys = signingKeysFrom(config);
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, config.DB_POOL_SIZE);
   await migrate(pool);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

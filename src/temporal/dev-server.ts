@@ -3,6 +3,14 @@ import { findTemporalCli } from './cli-location';
 import { logger } from '../logger';
 import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
 
+/**
+ * Dynamic config of every dev server callhook starts: eager activity execution, so the worker
+ * that completes a workflow task gets the activity it schedules in the same answer, without a
+ * trip through the task queue. (On a cluster: `system.enableActivityEagerExecution`, on by
+ * default in recent server releases; the SDK asks for it by default.)
+ */
+export const DEV_SERVER_ARGS = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+
 export interface DevServerOptions {
   port?: number;
   uiPort?: number;
@@ -27,7 +35,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ...(options.uiPort !== undefined && { uiPort: options.uiPort, ui: true }),
       ...(options.namespace !== undefined && { namespace: options.namespace }),
       ...(options.dbFilename !== undefined && { dbFilename: options.dbFilename }),
-      ...(options.extraArgs && { extraArgs: options.extraArgs }),
+      extraArgs: [...DEV_SERVER_ARGS, ...(options.extraArgs ?? [])],
       searchAttributes: CALL_SEARCH_ATTRIBUTES,
     },
   });

@@ -14,8 +14,10 @@ import { createDestinations, type Destinations } from '../../src/destinations';
 import { loadOrCreateSigningKeys, type SigningKeyRing } from '../../src/destinations/signing/signing-keys';
 import { logger } from '../../src/logger';
 import { findTemporalCli } from '../../src/temporal/cli-location';
+import { DEV_SERVER_ARGS } from '../../src/temporal/dev-server';
 import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { WORKFLOWS_PATH, createWorker } from '../../src/worker';
+import { BOOKKEEPING_POOL_SIZE, WORKFLOWS_PATH, createWorker } from '../../src/worker';
+import { createPool, type Pool } from '../../src/db/pool';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { Receiver } from './receiver';
 
@@ -90,6 +92,7 @@ export class Harness {
     readonly signingKeys: SigningKeyRing,
     private readonly keysDir: string,
     private readonly destinations: Destinations,
+    private readonly bookkeepingPool: Pool,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -102,7 +105,7 @@ export class Harness {
       TestWorkflowEnvironment.createLocal({
         server: {
           ...(cli && { executable: { type: 'existing-path' as const, path: cli } }),
-          ...(options.devServerArgs && { extraArgs: options.devServerArgs }),
+          extraArgs: [...DEV_SERVER_ARGS, ...(options.devServerArgs ?? [])],
           searchAttributes: CALL_SEARCH_ATTRIBUTES,
           ...(options.uiPort !== undefined && { ui: true, uiPort: options.uiPort }),
         },
@@ -127,6 +130,7 @@ export class Harness {
       },
       signingKeys,
     );
+    const bookkeepingPool = createPool(db.url, BOOKKEEPING_POOL_SIZE);
     const worker = await createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
@@ -134,6 +138,7 @@ export class Harness {
       workflowBundle: workflows,
       deps: {
         pool: db.pool,
+        bookkeepingPool,
         destinations: destinations.registry,
         settings: { ...FAST_SETTINGS, ...options.settings },
         logger,
@@ -152,7 +157,7 @@ export class Harness {
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
     });
     const server = await listen(app, 0, '127.0.0.1');
-    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations);
+    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool);
   }
 
   get baseUrl(): string {
@@ -218,6 +223,7 @@ export class Harness {
       this.worker.shutdown();
       await this.workerRun;
       this.destinations.close();
+      await this.bookkeepingPool.end();
       await this.env.teardown();
       await this.db.drop();
     } finally {
