@@ -29,7 +29,7 @@ export interface CallhookWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
-/** Local activities (planning, lanes' reads) run at once: short Postgres statements, one pool of their own. */
+/** Connections of the workflows' bookkeeping (planning, lanes' windows): short statements, on a pool of their own. */
 export const BOOKKEEPING_POOL_SIZE = 5;
 
 export async function createWorker(options: CallhookWorkerOptions): Promise<Worker> {
@@ -40,7 +40,6 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Work
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
     ...(options.activitySlots !== undefined && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
-    maxConcurrentLocalActivityExecutions: BOOKKEEPING_POOL_SIZE * 4,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
   });
 }

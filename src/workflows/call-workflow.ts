@@ -5,7 +5,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  proxyLocalActivities,
+  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -29,15 +29,14 @@ import {
 } from './messages';
 
 /**
- * Bookkeeping in Postgres, run as local activities in the worker that runs the workflow (no
- * round trip through the server). Each is one or two statements; the timeout stays well under
- * the workflow task timeout (10 s), so a slow database can never hold a workflow task open past
- * it (which is how v1 wedged: a retried task replayed differently and failed as nondeterministic).
- * Retries beyond a few seconds become durable timers.
+ * Bookkeeping in Postgres (planning, a lane's window, operator actions): short statements, run as
+ * regular activities, dispatched eagerly to this worker. Not local activities: their results are
+ * not history events, and when several coroutines of a call ran them at once, a replayed task
+ * (after a workflow task failed or timed out) could see them resolve in another order than the
+ * original run did — a nondeterminism error that wedged the call for good (v1, and a first v2).
  */
-const bookkeeping = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '5s',
-  localRetryThreshold: '5s',
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', maximumInterval: '30s' },
 });
 
