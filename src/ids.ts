@@ -8,6 +8,7 @@ export function newId(prefix: 'ep' | 'evt'): string {
 /**
  * A delivery is one event sent to one endpoint. Its id is derived from both, so planning
  * the same event twice (an activity retry) yields the same deliveries, never new ones.
+ * Planning computes the same in SQL (db/lanes-repo.ts); the test-event route relies on both agreeing.
  */
 export function deliveryId(eventId: string, endpointId: string): string {
   const digest = createHash('sha256').update(`${eventId}\n${endpointId}`).digest('hex');

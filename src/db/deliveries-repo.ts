@@ -7,13 +7,6 @@ import type { Queryable } from './pool';
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
 export type AttemptOutcome = 'succeeded' | 'retryable' | 'final';
 
-export interface PlannedDelivery {
-  deliveryId: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  kind: Endpoint['kind'];
-}
 
 export interface DeliveryContext {
   deliveryId: string;

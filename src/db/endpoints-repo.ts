@@ -1,5 +1,4 @@
 import { endpointAuthSchema, type Endpoint, type EndpointKind } from '../schemas/endpoint';
-import { ALL_EVENTS, isSystemEventType } from '../event-types';
 import type { Queryable } from './pool';
 
 export interface EndpointRow {
@@ -109,27 +108,4 @@ export async function softDeleteEndpoint(db: Queryable, id: string): Promise<boo
     [id],
   );
   return rowCount === 1;
-}
-
-/** Active endpoints of a client subscribed to an event type (or to every type: `*`, which leaves out system types). */
-export async function findSubscribedEndpoints(db: Queryable, clientId: string, eventType: string): Promise<Endpoint[]> {
-  const { rows } = await db.query<EndpointRow>(
-    `SELECT ${ENDPOINT_COLUMNS} FROM endpoints
-     WHERE client_id = $1 AND active AND deleted_at IS NULL AND ($2 = ANY (events) OR (NOT $4 AND $3 = ANY (events)))
-     ORDER BY created_at, id`,
-    [clientId, eventType, ALL_EVENTS, isSystemEventType(eventType)],
-  );
-  return rows.map(toEndpoint);
-}
-
-/** Any endpoint, deleted or not: the delivery path needs to tell "deleted" from "missing". */
-export async function getEndpointForDelivery(
-  db: Queryable,
-  id: string,
-): Promise<(Endpoint & { deleted: boolean }) | undefined> {
-  const { rows } = await db.query<EndpointRow & { deleted: boolean }>(
-    `SELECT ${ENDPOINT_COLUMNS}, deleted_at IS NOT NULL AS deleted FROM endpoints WHERE id = $1`,
-    [id],
-  );
-  return rows[0] && { ...toEndpoint(rows[0]), deleted: rows[0].deleted };
 }

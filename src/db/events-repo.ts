@@ -81,17 +81,3 @@ export async function markEventSignaled(db: Queryable, id: string): Promise<bool
 export async function deleteUnsignaledEvent(db: Queryable, id: string): Promise<void> {
   await db.query('DELETE FROM events WHERE id = $1 AND signaled_at IS NULL AND planned_run_id IS NULL', [id]);
 }
-
-/**
- * Claims the event for planning by one workflow run. The same run may claim it again (an
- * activity retry); another run finding it claimed has received a duplicate.
- */
-export async function claimEventForPlanning(db: Queryable, eventId: string, runId: string): Promise<boolean> {
-  const { rows } = await db.query<{ planned_run_id: string }>(
-    `UPDATE events SET planned_run_id = COALESCE(planned_run_id, $2), planned_at = COALESCE(planned_at, now())
-     WHERE id = $1 RETURNING planned_run_id`,
-    [eventId, runId],
-  );
-  if (!rows[0]) throw new Error(`event ${eventId} is not stored`);
-  return rows[0].planned_run_id === runId;
-}
