@@ -67,7 +67,9 @@ export class Lane {
   take(window: LaneWindow | undefined): void {
     this.items = window?.items ?? [];
     this.more = window?.more ?? false;
-    this.cursor = Math.max(this.cursor, this.items.at(-1)?.laneSeq ?? 0);
+    const last = this.items.at(-1)?.laneSeq ?? 0;
+    // A truncated window is where the next read starts; a complete one cannot move the cursor back.
+    this.cursor = this.more ? last : Math.max(this.cursor, last);
     this.retry = window?.retry ?? null;
     this.stale = false;
   }
