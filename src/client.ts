@@ -12,6 +12,8 @@ import {
 } from './workflows/messages';
 import { callEventSchema, type CallEvent, type SubmitEvent } from './schemas/call-event';
 import { newId } from './ids';
+import type { LaneItem } from './db/lanes-repo';
+import type { DeliverySettings } from './delivery-settings';
 
 export { callEventSignal, redeliverSignal, CALL_WORKFLOW_TYPE };
 
@@ -40,16 +42,26 @@ export async function emitCallEvent(client: Client, event: SubmitEvent, options:
   return signalCallEvent(client, toCallEvent(event), options);
 }
 
-/** Signals a complete CallEvent (system events included), starting the call's workflow if needed. */
-export async function signalCallEvent(client: Client, event: CallEvent, options: { taskQueue: string }): Promise<EmitResult> {
+/**
+ * Signals a complete CallEvent (system events included), starting the call's workflow if needed.
+ * The API passes what it planned already: the event's pending deliveries (the workflow then needs
+ * no planning step) and, for a call Postgres did not know, the delivery settings (its first run
+ * needs no start-up step either).
+ */
+export async function signalCallEvent(
+  client: Client,
+  event: CallEvent,
+  options: { taskQueue: string; planned?: LaneItem[]; newCallSettings?: DeliverySettings },
+): Promise<EmitResult> {
   const callEvent = callEventSchema.parse(event);
   const workflowId = callEvent.body.data.callId;
+  const input: CallWorkflowInput = { callId: workflowId, ...(options.newCallSettings && { newCall: { settings: options.newCallSettings } }) };
   const handle = await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: options.taskQueue,
-    args: [{ callId: workflowId } satisfies CallWorkflowInput],
+    args: [input],
     signal: callEventSignal,
-    signalArgs: [callEvent],
+    signalArgs: options.planned ? [callEvent, options.planned] : [callEvent],
   });
   return { eventId: callEvent.id, workflowId, runId: handle.signaledRunId };
 }

@@ -5,22 +5,35 @@ import type { CallEvent } from '../schemas/call-event';
 import { ApiError } from './errors';
 import { eventsAccepted } from '../metrics';
 import { callTemporal, type TemporalDeps } from './temporal-call';
+import { planEvents } from '../db/lanes-repo';
+import type { DeliverySettings } from '../delivery-settings';
 
 /**
- * Accepts an event: stores it, then signals the call's workflow. Resolves only once Temporal has
- * the signal; if Temporal cannot be reached, the stored row is taken back (503). The same id
- * again with the same content is a replay: accepted, delivered once; with other content: 409.
+ * Accepts an event: stores it and plans its deliveries (to the endpoints subscribed now), then
+ * signals the call's workflow with both, so the workflow starts delivering at once. Resolves only
+ * once Temporal has the signal; if Temporal cannot be reached, the stored event and its planned
+ * deliveries are taken back (503). The same id again with the same content is a replay:
+ * accepted, delivered once; with other content: 409.
  */
-export async function acceptEvent(deps: TemporalDeps & { pool: Pool }, event: CallEvent): Promise<{ replayed: boolean }> {
+export async function acceptEvent(
+  deps: TemporalDeps & { pool: Pool; deliverySettings?: DeliverySettings },
+  event: CallEvent,
+): Promise<{ replayed: boolean }> {
   const stored = await insertEvent(deps.pool, event);
   if (!stored.inserted && stored.event.payloadHash !== eventContentHash(event)) {
     throw new ApiError(409, 'idempotency_conflict', `event id ${event.id} was already used for a different event`);
   }
   if (stored.event.signaledAt) return { replayed: true };
   const toSignal = stored.inserted ? event : stored.event.payload;
+  // Planned under a key of its own: a retry of this request finds the same deliveries again.
+  const plan = await planEvents(deps.pool, [toSignal], `api/${toSignal.id}`);
   try {
     await callTemporal(deps, 'signal the call workflow', { eventId: event.id, callId: event.body.data.callId }, () =>
-      signalCallEvent(deps.temporal, toSignal, { taskQueue: deps.taskQueue }),
+      signalCallEvent(deps.temporal, toSignal, {
+        taskQueue: deps.taskQueue,
+        planned: plan.pending,
+        ...(!plan.knownCall && deps.deliverySettings && { newCallSettings: deps.deliverySettings }),
+      }),
     );
   } catch (err) {
     if (stored.inserted) await deleteUnsignaledEvent(deps.pool, event.id);

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import type { AppDeps } from './app';
+import { deliverySettingsFrom } from '../delivery-settings';
 
 /** The API's dependencies as a configured process (npm start, npm run api) builds them. */
 export function appDepsFrom(
@@ -21,6 +22,7 @@ export function appDepsFrom(
     // The first attempt of a test event ends within the attempt timeout; the rest is slack.
     testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
     apiKeys: config.API_KEYS,
+    deliverySettings: deliverySettingsFrom(config),
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),
   };
 }

@@ -9,6 +9,7 @@ import { openApiJson } from './openapi';
 import { callsRouter } from './routes/calls';
 import { endpointsRouter } from './routes/endpoints';
 import { eventsRouter } from './routes/events';
+import type { DeliverySettings } from '../delivery-settings';
 import { healthRouter } from './routes/health';
 import { signingKeysRouter } from './routes/signing-keys';
 import { metricsRouter } from './routes/metrics';
@@ -32,6 +33,11 @@ export interface AppDeps {
   testWaitMs?: number;
   /** The Temporal SDK runtime's Prometheus endpoint, appended to GET /metrics. */
   temporalMetricsUrl?: string;
+  /**
+   * The workers' delivery settings (the same RETRY_* and DELIVERY_* configuration): handed to a new
+   * call's workflow with its first event, which saves the run a start-up step. Optional.
+   */
+  deliverySettings?: DeliverySettings;
   /** Keys one of which every /v1 request must carry as a Bearer token; none: the API is open. */
   apiKeys?: readonly string[];
 }
@@ -55,7 +61,12 @@ export function createApp(deps: AppDeps): Express {
       data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal, system: t.system })),
     });
   });
-  const temporalDeps = { temporal: deps.temporal, taskQueue: deps.taskQueue, signalTimeoutMs: temporalTimeoutMs };
+  const temporalDeps = {
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue,
+    signalTimeoutMs: temporalTimeoutMs,
+    ...(deps.deliverySettings && { deliverySettings: deps.deliverySettings }),
+  };
   const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, testWaitMs: deps.testWaitMs ?? 20_000 });
   app.use('/v1/endpoints', operations.endpoints);
   app.use(

@@ -77,7 +77,20 @@ export async function markEventSignaled(db: Queryable, id: string): Promise<bool
   return rowCount === 1;
 }
 
-/** Takes back an event whose signal never reached Temporal, so it does not count as accepted. */
+/**
+ * Takes back an event whose signal never reached Temporal, with the deliveries planned for it
+ * (none attempted), so it does not count as accepted. An event some delivery of which was
+ * attempted meanwhile stays: it was accepted after all.
+ */
 export async function deleteUnsignaledEvent(db: Queryable, id: string): Promise<void> {
-  await db.query('DELETE FROM events WHERE id = $1 AND signaled_at IS NULL AND planned_run_id IS NULL', [id]);
+  await db.query(
+    `WITH gone AS (
+       DELETE FROM deliveries d WHERE d.event_id = $1 AND d.status = 'pending' AND d.attempt_count = 0
+         AND EXISTS (SELECT 1 FROM events e WHERE e.id = $1 AND e.signaled_at IS NULL)
+       RETURNING d.id
+     )
+     DELETE FROM events e WHERE e.id = $1 AND e.signaled_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.id NOT IN (SELECT id FROM gone))`,
+    [id],
+  );
 }

@@ -41,6 +41,8 @@ export interface PlannedEvent {
 
 export interface EventPlan {
   events: PlannedEvent[];
+  /** Whether Postgres held other events of these events' call before (false: a new call). */
+  knownCall: boolean;
   /** Every pending delivery of these events, in lane order. */
   pending: LaneItem[];
 }
@@ -75,8 +77,8 @@ const toLaneItem = (row: LaneItemRow): LaneItem => ({
  * Idempotent: running it again plans nothing twice.
  */
 export async function planEvents(db: Queryable, events: CallEvent[], planKey: string): Promise<EventPlan> {
-  if (events.length === 0) return { events: [], pending: [] };
-  const { rows } = await db.query<{ what: 'event'; eventId: string; fresh: boolean } | ({ what: 'delivery' } & LaneItemRow)>(
+  if (events.length === 0) return { events: [], knownCall: false, pending: [] };
+  const { rows } = await db.query<{ what: 'event'; eventId: string; fresh: boolean; knownCall: boolean } | ({ what: 'delivery' } & LaneItemRow)>(
     `WITH input AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::text[])
          WITH ORDINALITY AS i(id, call_id, client_id, event_type, payload, payload_hash, occurred_at, target, n)
@@ -114,10 +116,11 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
        WHERE d.event_id IN (SELECT id FROM input) AND d.status = 'pending'
      )
      SELECT 'event' AS what, i.id AS "eventId", i.id IN (SELECT id FROM fresh) AS fresh,
+            EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.id <> ALL ($1::text[])) AS "knownCall",
             NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
      FROM input i
      UNION ALL
-     SELECT 'delivery', d.event_id, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
+     SELECT 'delivery', d.event_id, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
      FROM pending d JOIN input i ON i.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
      ORDER BY what DESC, ord, "laneSeq"`,
     [
@@ -138,10 +141,10 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
   pending.sort((a, b) => a.laneSeq - b.laneSeq);
   const counts = new Map<string, number>();
   for (const d of pending) counts.set(d.eventId, (counts.get(d.eventId) ?? 0) + 1);
+  const eventRows = rows.filter((r): r is { what: 'event'; eventId: string; fresh: boolean; knownCall: boolean } => r.what === 'event');
   return {
-    events: rows
-      .filter((r): r is { what: 'event'; eventId: string; fresh: boolean } => r.what === 'event')
-      .map((r) => ({ eventId: r.eventId, fresh: r.fresh, deliveries: counts.get(r.eventId) ?? 0 })),
+    events: eventRows.map((r) => ({ eventId: r.eventId, fresh: r.fresh, deliveries: counts.get(r.eventId) ?? 0 })),
+    knownCall: eventRows.some((r) => r.knownCall),
     pending,
   };
 }

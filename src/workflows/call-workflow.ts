@@ -40,6 +40,8 @@ const bookkeeping = proxyActivities<Activities>({
   retry: { initialInterval: '500ms', maximumInterval: '30s' },
 });
 
+type PlannedInboxEvent = Extract<InboxItem, { kind: 'event' }>;
+
 /** Events planned by one statement at the most. */
 const PLAN_BATCH = 100;
 /** A run takes at most this many signals before it continues as new (Temporal refuses more than 10 000 per run). */
@@ -68,9 +70,9 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
   let draining = false;
   let settings: DeliverySettings | undefined;
 
-  setHandler(callEventSignal, (event) => {
+  setHandler(callEventSignal, (event, planned) => {
     signals++;
-    inbox.push({ kind: 'event', event });
+    inbox.push({ kind: 'event', event, ...(planned && { planned }) });
   });
   setHandler(redeliverSignal, (request) => {
     signals++;
@@ -141,13 +143,13 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     for (const endpointId of new Set(items.map((i) => i.endpointId))) wake(lanes.get(endpointId)!);
   }
 
-  function applyPlan(events: CallEvent[], plan: EventPlan): void {
+  function applyPlan(events: PlannedInboxEvent[], plan: Pick<EventPlan, 'events' | 'pending'>): void {
     const byId = new Map(plan.events.map((e) => [e.eventId, e]));
-    for (const event of events) {
+    for (const { event, planned: plannedByApi } of events) {
       const planned = byId.get(event.id);
       // Callhook's own notices are not the call's events.
       if (event.eventType !== DELIVERY_FAILED_EVENT) {
-        if (planned?.fresh) record.totals.events++;
+        if (planned?.fresh || plannedByApi) record.totals.events++;
         if (isTerminalEventType(event.eventType)) record.terminalSeen = true;
         record.clientId = event.body.data.clientId;
         record.lastEventType = event.eventType;
@@ -187,18 +189,27 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
   }
 
   /** Takes the next run of consecutive events from the inbox (at most PLAN_BATCH). */
-  function takeEvents(): CallEvent[] {
-    const events: CallEvent[] = [];
-    while (events.length < PLAN_BATCH && inbox[0]?.kind === 'event') events.push((inbox.shift() as { event: CallEvent }).event);
+  function takeEvents(): PlannedInboxEvent[] {
+    const events: PlannedInboxEvent[] = [];
+    while (events.length < PLAN_BATCH && inbox[0]?.kind === 'event') events.push(inbox.shift() as PlannedInboxEvent);
     return events;
+  }
+
+  /** Plans events, unless the API planned each of them already (then their deliveries come with the signal). */
+  async function plan(events: PlannedInboxEvent[]): Promise<void> {
+    if (events.every((e) => e.planned)) {
+      const pending = events.flatMap((e) => e.planned!);
+      applyPlan(events, { events: events.map((e) => ({ eventId: e.event.id, fresh: true, deliveries: e.planned!.length })), pending });
+    } else {
+      applyPlan(events, await bookkeeping.planEvents(events.map((e) => e.event), planKey()));
+    }
   }
 
   /** Handles the next inbox item (a batch of events, a redelivery, a skip). */
   async function handleNext(): Promise<void> {
     const next = inbox[0]!;
     if (next.kind === 'event') {
-      const events = takeEvents();
-      applyPlan(events, await bookkeeping.planEvents(events, planKey()));
+      await plan(takeEvents());
     } else if (next.kind === 'redeliver') {
       inbox.shift();
       const { source, ...filter } = next.request;
@@ -220,14 +231,19 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
   const shouldContinueAsNew = () => workflowInfo().continueAsNewSuggested || signals >= SIGNALS_PER_RUN;
 
   try {
-    // What this run must know first: the settings, and what Postgres holds of the call (lanes, failures).
-    const firstEvents = takeEvents();
-    const start = await bookkeeping.startRun(callId, firstEvents, planKey(), LANE_WINDOW);
-    settings = start.settings;
-    if (!input.carried) record.learn(start.summary);
-    for (const window of start.lanes) lanes.set(window.endpointId, Lane.fromWindow(window));
-    applyPlan(firstEvents, start.plan);
-    for (const lane of lanes.values()) wake(lane);
+    if (input.newCall) {
+      // A call Postgres held nothing of (the API checked): nothing to read back, the settings came along.
+      settings = input.newCall.settings;
+    } else {
+      // What this run must know first: the settings, and what Postgres holds of the call (lanes, failures).
+      const firstEvents = takeEvents();
+      const start = await bookkeeping.startRun(callId, firstEvents.map((e) => e.event), planKey(), LANE_WINDOW);
+      settings = start.settings;
+      if (!input.carried) record.learn(start.summary);
+      for (const window of start.lanes) lanes.set(window.endpointId, Lane.fromWindow(window));
+      applyPlan(firstEvents, start.plan);
+      for (const lane of lanes.values()) wake(lane);
+    }
     view.publish(inbox.length, null);
 
     for (;;) {
@@ -277,7 +293,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     await CancellationScope.nonCancellable(async () => {
       await Promise.allSettled([...lanes.values()].map((lane) => lane.runner));
       while (inbox.some((item) => item.kind === 'event')) {
-        const events = inbox.filter((item): item is Extract<InboxItem, { kind: 'event' }> => item.kind === 'event').map((item) => item.event);
+        const events = inbox.filter((item): item is PlannedInboxEvent => item.kind === 'event' && !item.planned).map((item) => item.event);
         inbox.length = 0;
         for (let i = 0; i < events.length; i += PLAN_BATCH) await bookkeeping.planEvents(events.slice(i, i + PLAN_BATCH), planKey());
       }

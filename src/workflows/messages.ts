@@ -4,14 +4,19 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CallEvent } from '../schemas/call-event';
-import type { FailureSummary } from '../db/lanes-repo';
+import type { FailureSummary, LaneItem } from '../db/lanes-repo';
+import type { DeliverySettings } from '../delivery-settings';
 
 export type { FailureSummary };
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
 
-/** One call event, in emission order. The workflow id is the event's callId. */
-export const callEventSignal = defineSignal<[CallEvent]>('callEvent');
+/**
+ * One call event, in emission order. The workflow id is the event's callId. The API adds the
+ * event's pending deliveries, planned when it accepted the event; without them (the Temporal
+ * client) the workflow plans the event itself.
+ */
+export const callEventSignal = defineSignal<[CallEvent, LaneItem[]?]>('callEvent');
 
 /** The call's state as the workflow sees it: events, per-endpoint lanes, failures. */
 export const stateQuery = defineQuery<CallStateView>('state');
@@ -55,7 +60,7 @@ export interface AttemptFailedNotice {
 
 /** Work for the main loop, in arrival order. */
 export type InboxItem =
-  | { kind: 'event'; event: CallEvent }
+  | { kind: 'event'; event: CallEvent; planned?: LaneItem[] }
   | { kind: 'redeliver'; request: RedeliverRequest }
   | { kind: 'skip'; request: SkipRequest };
 
@@ -92,6 +97,8 @@ export interface CarriedState {
 export interface CallWorkflowInput {
   callId: string;
   carried?: CarriedState;
+  /** Set by the API for a call Postgres held nothing of: the run starts without reading the call back. */
+  newCall?: { settings: DeliverySettings };
 }
 
 export interface CallWorkflowResult extends CallTotals {

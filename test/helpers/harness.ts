@@ -131,6 +131,7 @@ export class Harness {
       signingKeys,
     );
     const bookkeepingPool = createPool(db.url, BOOKKEEPING_POOL_SIZE);
+    const settings = { ...FAST_SETTINGS, ...options.settings };
     const worker = await createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
@@ -140,7 +141,7 @@ export class Harness {
         pool: db.pool,
         bookkeepingPool,
         destinations: destinations.registry,
-        settings: { ...FAST_SETTINGS, ...options.settings },
+        settings,
         logger,
         temporal: env.client,
       },
@@ -155,6 +156,7 @@ export class Harness {
       maxBodyBytes: 65_536,
       signingKeys,
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
+      deliverySettings: settings,
     });
     const server = await listen(app, 0, '127.0.0.1');
     return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool);

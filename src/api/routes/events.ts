@@ -8,12 +8,14 @@ import { eventIdSchema, submitEventSchema } from '../../schemas/call-event';
 import { notFound } from '../errors';
 import { acceptEvent } from '../accept-event';
 import type { TemporalDeps } from '../temporal-call';
+import type { DeliverySettings } from '../../delivery-settings';
 import { parse } from '../validate';
 
 export const eventIdParams = z.object({ id: eventIdSchema });
 
 export interface EventsDeps extends TemporalDeps {
   pool: Pool;
+  deliverySettings?: DeliverySettings;
 }
 
 export function eventsRouter(deps: EventsDeps): Router {

@@ -16,12 +16,14 @@ import type { CallEvent } from '../../schemas/call-event';
 import { acceptEvent } from '../accept-event';
 import { ApiError, notFound } from '../errors';
 import { callTemporal, type TemporalDeps } from '../temporal-call';
+import type { DeliverySettings } from '../../delivery-settings';
 import { parse } from '../validate';
 import { endpointIdParams } from './endpoints';
 import { callIdParams } from './calls';
 
 export interface OperationsDeps extends TemporalDeps {
   pool: Pool;
+  deliverySettings?: DeliverySettings;
   /** How long `POST /v1/endpoints/:id/test` waits for the first attempt's outcome. */
   testWaitMs: number;
 }
