@@ -1,7 +1,7 @@
 /**
  * `npm run histories:record`: runs the call workflow through the situations open calls are in
  * (a long call that continues as new mid-retry, retries, redeliver, skip, a failure notice,
- * cancel, reset, a late event after the run closed) on a real dev server and Postgres, and writes
+ * cancel, reset, events from the Temporal client, a late event after the run closed) on a real dev server and Postgres, and writes
  * every run's history to test/histories/<scenario>.<n>.binpb (the History protobuf, binary: the SDK's
  * JSON helpers trip over two copies of protobufjs in node_modules). `npm test` replays them all
  * (test/replay.test.ts): a workflow change that would break an open call fails CI.
@@ -15,6 +15,7 @@ import { temporal } from '@temporalio/proto';
 import { Harness } from '../helpers/harness';
 import { Receiver } from '../helpers/receiver';
 import { redeliverSignal, skipSignal } from '../../src/workflows/messages';
+import { emitCallEvent } from '../../src/client';
 
 const DIR = __dirname;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -146,6 +147,20 @@ async function main(): Promise<void> {
       await slow.waitFor(6, 30_000);
       await waitClosed(h, callId);
       await save(h, 'reset', callId);
+    }
+    {
+      // A platform service emitting through the Temporal client: the workflow plans the events itself.
+      const clientId = 'rec-client';
+      const callId = `rec-client-${stamp}`;
+      const receiver = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url });
+      for (let i = 0; i < 3; i++) {
+        const eventType = i === 2 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED';
+        await emitCallEvent(h.env.client, { eventType, body: { data: { callId, clientId, seq: i } } }, { taskQueue: h.taskQueue });
+      }
+      await receiver.waitFor(3);
+      await waitClosed(h, callId);
+      await save(h, 'temporal-client', callId);
     }
     {
       const clientId = 'rec-late';
