@@ -18,18 +18,21 @@ export interface DeliveryContext {
   endpoint: Endpoint & { deleted: boolean };
 }
 
+const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.status, d.attempt_count, d.attempt_base, e.payload, p.deleted_at IS NOT NULL AS deleted,
+    ${ENDPOINT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
+  FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+  WHERE d.id = ANY ($1::text[])`;
+
 /**
  * Everything the attempts on these deliveries need, in one round trip, read fresh: endpoint
  * changes (url, token, active) apply to the next attempt. Missing ids are left out.
  */
 export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[]): Promise<Map<string, DeliveryContext>> {
-  const { rows } = await db.query<EndpointRow & { delivery_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; payload: CallEvent; deleted: boolean }>(
-    `SELECT d.id AS delivery_id, d.status, d.attempt_count, d.attempt_base, e.payload, p.deleted_at IS NOT NULL AS deleted,
-            ${ENDPOINT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
-     FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
-     WHERE d.id = ANY ($1::text[])`,
-    [deliveryIds],
-  );
+  const { rows } = await db.query<EndpointRow & { delivery_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; payload: CallEvent; deleted: boolean }>({
+    name: 'load-delivery-contexts',
+    text: LOAD_DELIVERY_CONTEXTS,
+    values: [deliveryIds],
+  });
   return new Map(
     rows.map((row) => [
       row.delivery_id,
@@ -66,8 +69,9 @@ export async function recordAttempt(
   db: Queryable,
   attempt: AttemptRecord & { ends: 'succeeded' | 'failed' | null; nextAttemptAt: Date | null },
 ): Promise<void> {
-  await db.query(
-    `WITH attempt AS (
+  await db.query({
+    name: 'record-attempt',
+    text: `WITH attempt AS (
        INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      )
@@ -80,7 +84,7 @@ export async function recordAttempt(
        next_attempt_at = $10,
        updated_at = now()
      WHERE id = $1`,
-    [
+    values: [
       attempt.deliveryId,
       attempt.attemptNumber,
       attempt.startedAt,
@@ -92,7 +96,7 @@ export async function recordAttempt(
       attempt.ends,
       attempt.nextAttemptAt,
     ],
-  );
+  });
 }
 
 /** A delivery that ended without success: retries exhausted, a final answer, or the endpoint gone. */

@@ -47,10 +47,11 @@ export function eventContentHash(event: Pick<CallEvent, 'eventType' | 'body'>): 
 
 /** Inserts the event unless its id exists; returns the stored row and whether this call inserted it. */
 export async function insertEvent(db: Queryable, event: CallEvent): Promise<{ inserted: boolean; event: StoredEvent }> {
-  const inserted = await db.query<EventRow>(
-    `INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at)
+  const inserted = await db.query<EventRow>({
+    name: 'insert-event',
+    text: `INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING *`,
-    [
+    values: [
       event.id,
       event.body.data.callId,
       event.body.data.clientId,
@@ -59,7 +60,7 @@ export async function insertEvent(db: Queryable, event: CallEvent): Promise<{ in
       eventContentHash(event),
       event.occurredAt,
     ],
-  );
+  });
   if (inserted.rows[0]) return { inserted: true, event: toStoredEvent(inserted.rows[0]) };
   const existing = await getEvent(db, event.id);
   if (!existing) throw new Error(`event ${event.id} conflicted on insert but cannot be read back`);
@@ -73,7 +74,11 @@ export async function getEvent(db: Queryable, id: string): Promise<StoredEvent |
 
 /** True when this call marked it (false: another request had already). */
 export async function markEventSignaled(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('UPDATE events SET signaled_at = now() WHERE id = $1 AND signaled_at IS NULL', [id]);
+  const { rowCount } = await db.query({
+    name: 'mark-event-signaled',
+    text: 'UPDATE events SET signaled_at = now() WHERE id = $1 AND signaled_at IS NULL',
+    values: [id],
+  });
   return rowCount === 1;
 }
 

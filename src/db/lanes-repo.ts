@@ -78,8 +78,10 @@ const toLaneItem = (row: LaneItemRow): LaneItem => ({
  */
 export async function planEvents(db: Queryable, events: CallEvent[], planKey: string): Promise<EventPlan> {
   if (events.length === 0) return { events: [], knownCall: false, pending: [] };
-  const { rows } = await db.query<{ what: 'event'; eventId: string; fresh: boolean; knownCall: boolean } | ({ what: 'delivery' } & LaneItemRow)>(
-    `WITH input AS (
+  const { rows } = await db.query<{ what: 'event'; eventId: string; fresh: boolean; knownCall: boolean } | ({ what: 'delivery' } & LaneItemRow)>({
+    // Prepared once per connection: it runs for every event.
+    name: 'plan-events',
+    text: `WITH input AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::text[])
          WITH ORDINALITY AS i(id, call_id, client_id, event_type, payload, payload_hash, occurred_at, target, n)
      ),
@@ -123,7 +125,7 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      SELECT 'delivery', d.event_id, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
      FROM pending d JOIN input i ON i.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
      ORDER BY what DESC, ord, "laneSeq"`,
-    [
+    values: [
       events.map((e) => e.id),
       events.map((e) => e.body.data.callId),
       events.map((e) => e.body.data.clientId),
@@ -136,7 +138,7 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
       SYSTEM_EVENT_TYPES,
       ALL_EVENTS,
     ],
-  );
+  });
   const pending = rows.filter((r): r is { what: 'delivery' } & LaneItemRow => r.what === 'delivery').map(toLaneItem);
   pending.sort((a, b) => a.laneSeq - b.laneSeq);
   const counts = new Map<string, number>();
