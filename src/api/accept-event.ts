@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool';
-import { deleteUnsignaledEvent, eventContentHash, insertEvent, markEventSignaled } from '../db/events-repo';
+import { deleteUnsignaledEvent, eventContentHash, markEventSignaled } from '../db/events-repo';
 import { signalCallEvent } from '../client';
 import type { CallEvent } from '../schemas/call-event';
 import { ApiError } from './errors';
@@ -19,14 +19,14 @@ export async function acceptEvent(
   deps: TemporalDeps & { pool: Pool; deliverySettings?: DeliverySettings },
   event: CallEvent,
 ): Promise<{ replayed: boolean }> {
-  const stored = await insertEvent(deps.pool, event);
-  if (!stored.inserted && stored.event.payloadHash !== eventContentHash(event)) {
+  // One statement stores the event (unless its id is known), plans its deliveries and says what was stored before.
+  const plan = await planEvents(deps.pool, [event], `api/${event.id}`, { withExisting: true });
+  const existing = plan.events[0]?.existing ?? null;
+  if (existing && existing.payloadHash !== eventContentHash(event)) {
     throw new ApiError(409, 'idempotency_conflict', `event id ${event.id} was already used for a different event`);
   }
-  if (stored.event.signaledAt) return { replayed: true };
-  const toSignal = stored.inserted ? event : stored.event.payload;
-  // Planned under a key of its own: a retry of this request finds the same deliveries again.
-  const plan = await planEvents(deps.pool, [toSignal], `api/${toSignal.id}`);
+  if (existing?.signaled) return { replayed: true };
+  const toSignal = existing ? existing.payload : event;
   try {
     await callTemporal(deps, 'signal the call workflow', { eventId: event.id, callId: event.body.data.callId }, () =>
       signalCallEvent(deps.temporal, toSignal, {
@@ -36,7 +36,7 @@ export async function acceptEvent(
       }),
     );
   } catch (err) {
-    if (stored.inserted) await deleteUnsignaledEvent(deps.pool, event.id);
+    if (!existing) await deleteUnsignaledEvent(deps.pool, event.id);
     if (err instanceof ApiError) {
       throw new ApiError(503, err.code, 'the event was not accepted: Temporal is unreachable; retry later with the same id');
     }

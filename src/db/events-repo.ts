@@ -45,28 +45,6 @@ export function eventContentHash(event: Pick<CallEvent, 'eventType' | 'body'>): 
   return createHash('sha256').update(JSON.stringify([event.eventType, event.body])).digest('hex');
 }
 
-/** Inserts the event unless its id exists; returns the stored row and whether this call inserted it. */
-export async function insertEvent(db: Queryable, event: CallEvent): Promise<{ inserted: boolean; event: StoredEvent }> {
-  const inserted = await db.query<EventRow>({
-    name: 'insert-event',
-    text: `INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING *`,
-    values: [
-      event.id,
-      event.body.data.callId,
-      event.body.data.clientId,
-      event.eventType,
-      JSON.stringify(event),
-      eventContentHash(event),
-      event.occurredAt,
-    ],
-  });
-  if (inserted.rows[0]) return { inserted: true, event: toStoredEvent(inserted.rows[0]) };
-  const existing = await getEvent(db, event.id);
-  if (!existing) throw new Error(`event ${event.id} conflicted on insert but cannot be read back`);
-  return { inserted: false, event: existing };
-}
-
 export async function getEvent(db: Queryable, id: string): Promise<StoredEvent | undefined> {
   const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
   return rows[0] && toStoredEvent(rows[0]);

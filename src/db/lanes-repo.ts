@@ -33,6 +33,8 @@ export interface LaneRetry {
 
 export interface PlannedEvent {
   eventId: string;
+  /** With `withExisting` (the API): the event as stored before this call, if it was — its content hash, whether it was signalled, its payload. */
+  existing: { payloadHash: string; signaled: boolean; payload: CallEvent } | null;
   /** Planned by this step (now, or by an earlier try of it); false for an event planned before (a duplicate signal, a reset run). */
   fresh: boolean;
   /** Its deliveries still pending (new or from before), for the lanes. */
@@ -67,18 +69,21 @@ const toLaneItem = (row: LaneItemRow): LaneItem => ({
   laneSeq: Number(row.laneSeq),
 });
 
+type EventRow = { what: 'event'; eventId: string; fresh: boolean; knownCall: boolean; existing: PlannedEvent['existing'] };
+
 /**
- * Plans a batch of events in one statement: stores the ones not stored yet (the API stores its
- * own first; the Temporal client's arrive here first), claims the unplanned ones for `planKey`
+ * Plans a batch of events in one statement: stores the ones not stored yet (the API's, and the
+ * Temporal client's when they reach the workflow), claims the unplanned ones for `planKey`
  * (`<runId>/<step>`: a retry of the same step claims them again, any other finds them planned),
  * creates one pending delivery per subscribed endpoint (or the test event's one endpoint) in
  * event order, and returns every pending delivery of the batch — the new ones and those planned
  * before but not yet ended (a duplicate signal or a reset run finds them again, nothing is lost).
- * Idempotent: running it again plans nothing twice.
+ * Idempotent: running it again plans nothing twice. An id stored before with other content is
+ * neither stored nor planned again (`existing` tells; the API answers 409).
  */
-export async function planEvents(db: Queryable, events: CallEvent[], planKey: string): Promise<EventPlan> {
+export async function planEvents(db: Queryable, events: CallEvent[], planKey: string, options: { withExisting?: boolean } = {}): Promise<EventPlan> {
   if (events.length === 0) return { events: [], knownCall: false, pending: [] };
-  const { rows } = await db.query<{ what: 'event'; eventId: string; fresh: boolean; knownCall: boolean } | ({ what: 'delivery' } & LaneItemRow)>({
+  const { rows } = await db.query<EventRow | ({ what: 'delivery' } & LaneItemRow)>({
     // Prepared once per connection: it runs for every event.
     name: 'plan-events',
     text: `WITH input AS (
@@ -93,7 +98,7 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      ),
      claimed AS (
        UPDATE events e SET planned_run_id = $9, planned_at = COALESCE(e.planned_at, now())
-       FROM input i WHERE e.id = i.id AND (e.planned_run_id IS NULL OR e.planned_run_id = $9)
+       FROM input i WHERE e.id = i.id AND e.payload_hash = i.payload_hash AND (e.planned_run_id IS NULL OR e.planned_run_id = $9)
        RETURNING e.id
      ),
      fresh AS (
@@ -119,10 +124,12 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      )
      SELECT 'event' AS what, i.id AS "eventId", i.id IN (SELECT id FROM fresh) AS fresh,
             EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.id <> ALL ($1::text[])) AS "knownCall",
+            CASE WHEN $12 THEN (SELECT json_build_object('payloadHash', o.payload_hash, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
+             FROM events o WHERE o.id = i.id) END AS existing,
             NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
      FROM input i
      UNION ALL
-     SELECT 'delivery', d.event_id, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
+     SELECT 'delivery', d.event_id, NULL, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
      FROM pending d JOIN input i ON i.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
      ORDER BY what DESC, ord, "laneSeq"`,
     values: [
@@ -137,15 +144,16 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
       planKey,
       SYSTEM_EVENT_TYPES,
       ALL_EVENTS,
+      options.withExisting ?? false,
     ],
   });
   const pending = rows.filter((r): r is { what: 'delivery' } & LaneItemRow => r.what === 'delivery').map(toLaneItem);
   pending.sort((a, b) => a.laneSeq - b.laneSeq);
   const counts = new Map<string, number>();
   for (const d of pending) counts.set(d.eventId, (counts.get(d.eventId) ?? 0) + 1);
-  const eventRows = rows.filter((r): r is { what: 'event'; eventId: string; fresh: boolean; knownCall: boolean } => r.what === 'event');
+  const eventRows = rows.filter((r): r is EventRow => r.what === 'event');
   return {
-    events: eventRows.map((r) => ({ eventId: r.eventId, fresh: r.fresh, deliveries: counts.get(r.eventId) ?? 0 })),
+    events: eventRows.map((r) => ({ eventId: r.eventId, fresh: r.fresh, existing: r.existing, deliveries: counts.get(r.eventId) ?? 0 })),
     knownCall: eventRows.some((r) => r.knownCall),
     pending,
   };

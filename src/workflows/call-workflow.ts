@@ -145,11 +145,13 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
 
   function applyPlan(events: PlannedInboxEvent[], plan: Pick<EventPlan, 'events' | 'pending'>): void {
     const byId = new Map(plan.events.map((e) => [e.eventId, e]));
+    const counted = new Set<string>(); // the same event twice in one batch (a duplicate signal) counts once
     for (const { event, planned: plannedByApi } of events) {
       const planned = byId.get(event.id);
       // Callhook's own notices are not the call's events.
       if (event.eventType !== DELIVERY_FAILED_EVENT) {
-        if (planned?.fresh || plannedByApi) record.totals.events++;
+        if ((planned?.fresh || plannedByApi) && !counted.has(event.id)) record.totals.events++;
+        counted.add(event.id);
         if (isTerminalEventType(event.eventType)) record.terminalSeen = true;
         record.clientId = event.body.data.clientId;
         record.lastEventType = event.eventType;
@@ -199,7 +201,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
   async function plan(events: PlannedInboxEvent[]): Promise<void> {
     if (events.every((e) => e.planned)) {
       const pending = events.flatMap((e) => e.planned!);
-      applyPlan(events, { events: events.map((e) => ({ eventId: e.event.id, fresh: true, deliveries: e.planned!.length })), pending });
+      applyPlan(events, { events: events.map((e) => ({ eventId: e.event.id, fresh: true, existing: null, deliveries: e.planned!.length })), pending });
     } else {
       applyPlan(events, await bookkeeping.planEvents(events.map((e) => e.event), planKey()));
     }
