@@ -47,7 +47,9 @@ async function main(): Promise<number> {
   console.log(`Temporal CLI ${cli}; dev server ${DEV_SERVER_ARGS.join(' ')}`);
 
   const settings = { idleTimeoutMs: IDLE_TIMEOUT_MS, abandonTimeoutMs: ABANDON_TIMEOUT_MS };
-  const h = await Harness.start({ devServerArgs: DEV_SERVER_ARGS, settings });
+  // callhook's worker as configured by default (WORKER_MAX_CACHED_WORKFLOWS); BENCH_MAX_CACHED_WORKFLOWS overrides.
+  const maxCachedWorkflows = intEnv('BENCH_MAX_CACHED_WORKFLOWS', 1_000);
+  const h = await Harness.start({ devServerArgs: DEV_SERVER_ARGS, settings, maxCachedWorkflows });
   const results: ScenarioResult[] = [];
   const failures: BenchReport['failures'] = [];
   let floor: FloorWorker | undefined;

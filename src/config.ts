@@ -90,7 +90,7 @@ export const configSchema = z.object({
   WORKER_METRICS_PORT: port.default(9091),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(20),
   WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   API_KEYS: z
     .string()
     .optional()

@@ -25,7 +25,10 @@ export interface CallhookWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Delivery activities run at once (each a lane's batch or retry; WORKER_ACTIVITY_SLOTS). */
   activitySlots?: number;
-  /** Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS); the SDK sizes it from memory when absent. */
+  /**
+   * Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS): each costs about 0.2 MB; a call
+   * evicted from the cache replays its (short: continue-as-new) history on its next task. SDK default when absent.
+   */
   maxCachedWorkflows?: number;
 }
 
@@ -46,10 +49,7 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Work
 
 /** The worker options a configured process uses. */
 export function workerSizingFrom(config: Pick<Config, 'WORKER_ACTIVITY_SLOTS' | 'WORKER_MAX_CACHED_WORKFLOWS'>) {
-  return {
-    activitySlots: config.WORKER_ACTIVITY_SLOTS,
-    ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS }),
-  };
+  return { activitySlots: config.WORKER_ACTIVITY_SLOTS, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS };
 }
 
 /**

@@ -20,6 +20,9 @@ test('defaults: 7 attempts over 30 s, 2 m, 8 m, 32 m, then capped at 4 h; 10 s a
   assert.equal(config.ALLOW_HTTP_URLS, true);
   assert.equal(loadConfig({ NODE_ENV: 'production' }).ALLOW_HTTP_URLS, false);
   assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_HTTP_URLS: 'true' }).ALLOW_HTTP_URLS, true);
+  assert.deepEqual([config.DB_POOL_SIZE, config.WORKER_ACTIVITY_SLOTS, config.WORKER_MAX_CACHED_WORKFLOWS], [20, 100, 1_000]);
+  const sized = loadConfig({ DB_POOL_SIZE: '40', WORKER_ACTIVITY_SLOTS: '200', WORKER_MAX_CACHED_WORKFLOWS: '10000' });
+  assert.deepEqual([sized.DB_POOL_SIZE, sized.WORKER_ACTIVITY_SLOTS, sized.WORKER_MAX_CACHED_WORKFLOWS], [40, 200, 10_000]);
 });
 
 test('durations take ms, s, m, h, d or bare milliseconds', () => {
@@ -39,6 +42,9 @@ test('a bad value stops start-up with a message naming the variable', () => {
     [{ RETRY_BACKOFF_COEFFICIENT: '0.5' }, /RETRY_BACKOFF_COEFFICIENT/],
     [{ ALLOW_HTTP_URLS: 'yes' }, /ALLOW_HTTP_URLS/],
     [{ TEMPORAL_METRICS_ADDRESS: 'nowhere' }, /TEMPORAL_METRICS_ADDRESS/],
+    [{ DB_POOL_SIZE: '1' }, /DB_POOL_SIZE/],
+    [{ WORKER_ACTIVITY_SLOTS: 'many' }, /WORKER_ACTIVITY_SLOTS/],
+    [{ WORKER_MAX_CACHED_WORKFLOWS: '-5' }, /WORKER_MAX_CACHED_WORKFLOWS/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));

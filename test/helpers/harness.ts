@@ -52,6 +52,8 @@ export interface HarnessOptions {
   devServerArgs?: string[];
   /** Serve the Temporal Web UI on this port (for browser tests). */
   uiPort?: number;
+  /** The worker's workflow cache (WORKER_MAX_CACHED_WORKFLOWS); the SDK's default when absent. */
+  maxCachedWorkflows?: number;
   /** Let deliveries reach private addresses (default true: the receivers are on loopback). */
   allowPrivateNetworks?: boolean;
   retryAfterMaxMs?: number;
@@ -137,6 +139,7 @@ export class Harness {
       namespace: env.namespace ?? 'default',
       taskQueue,
       workflowBundle: workflows,
+      ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
       deps: {
         pool: db.pool,
         bookkeepingPool,

@@ -21,7 +21,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString());
+  const pool = createPool(url.toString(), 20);
   await migrate(pool);
   return {
     url: url.toString(),
