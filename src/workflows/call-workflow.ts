@@ -48,9 +48,10 @@ const PLAN_BATCH = 100;
 const SIGNALS_PER_RUN = 5_000;
 
 /**
- * One workflow per call (workflow id = callId). Events arrive as signals and are planned in
- * arrival order — in batches, one statement each — into deliveries to the endpoints subscribed at
- * that moment. Each endpoint has its own lane (lanes.ts): a call's events reach an endpoint in
+ * One workflow per call (workflow id = callId). Events arrive as signals, in emission order, with
+ * their deliveries to the endpoints subscribed at that moment: planned by the API that accepted
+ * them, or here (events from the Temporal client, failure notices), in batches of one statement
+ * each. Each endpoint has its own lane (lanes.ts): a call's events reach an endpoint in
  * order, while lanes (and calls) proceed independently. Postgres holds the lanes' queues, the
  * retry state and the dedupe; the run holds a bounded window and a bounded record of the call
  * (call-record.ts), which is all that continue-as-new carries. Operators steer it with the
