@@ -12,7 +12,7 @@ export const FAILURES_KEPT = 20;
 export const ERROR_CHARS = 300;
 /** Ids are at most 200 characters (schemas), event types are short: the caps bound the carried size. */
 
-export class CallRecord {
+export class CallRecord implements CarriedState {
   clientId: string | null;
   callStatus: string | null;
   lastEventType: string | null;

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CallEvent } from '../schemas/call-event';
-import type { FailureSummary, LaneItem } from '../db/lanes-repo';
+import type { CallSummary, FailureSummary, LaneItem } from '../db/lanes-repo';
 import type { DeliverySettings } from '../delivery-settings';
 
 export type { FailureSummary };
@@ -81,15 +81,7 @@ export interface CallTotals {
  * queues. Lanes, retry state and dedupe live in Postgres; every field here has a fixed cap
  * (see call-record.ts), so the carried input stays small however long the call.
  */
-export interface CarriedState {
-  clientId: string | null;
-  callStatus: string | null;
-  lastEventType: string | null;
-  terminalSeen: boolean;
-  /** Deliveries that finally failed and were not delivered since. */
-  failedCount: number;
-  /** The latest of them (at most FAILURES_KEPT). */
-  failures: FailureSummary[];
+export interface CarriedState extends CallSummary {
   recentEvents: EventSummary[];
   totals: CallTotals;
 }
