@@ -3,7 +3,8 @@
 # Postgres, and the Node process (API + worker + load generator + receivers) — while one bench
 # scenario runs, for the floor and for callhook, one after the other (nothing else running).
 #   bash bench/cpu-by-process.sh burst
-# Counted from the scenario's start (after the dev server's start-up and the warm-up) to its end.
+# Counted from the scenario's start (after the dev server's start-up and the warm-up) to its table,
+# sampled every half second, so the last half second may be missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario="${1:-burst}"
@@ -24,7 +25,8 @@ for variant in floor callhook; do
   start=""; last=""
   while kill -0 "$runner" 2>/dev/null; do
     if [ -z "$start" ] && grep -q "▶ $scenario" "$out"; then start=$(snapshot); fi
-    if [ -n "$start" ] && ! grep -q "written:" "$out"; then last=$(snapshot); fi
+    # Until the scenario's table is printed: the processes are still alive then (the run tears them down after).
+    if [ -n "$start" ] && ! grep -q "\[$scenario\] —" "$out"; then last=$(snapshot); fi
     sleep 0.5
   done
   wait "$runner" || { cat "$out"; exit 1; }
