@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool';
-import { deleteUnsignaledEvent, eventContentHash, markEventSignaled } from '../db/events-repo';
+import { deleteUnsignaledEvent, markEventSignaled } from '../db/events-repo';
 import { signalCallEvent } from '../client';
 import type { CallEvent } from '../schemas/call-event';
 import { ApiError } from './errors';
@@ -22,7 +22,7 @@ export async function acceptEvent(
   // One statement stores the event (unless its id is known), plans its deliveries and says what was stored before.
   const plan = await planEvents(deps.pool, [event], `api/${event.id}`, { withExisting: true });
   const existing = plan.events[0]?.existing ?? null;
-  if (existing && existing.payloadHash !== eventContentHash(event)) {
+  if (existing && !existing.sameContent) {
     throw new ApiError(409, 'idempotency_conflict', `event id ${event.id} was already used for a different event`);
   }
   if (existing?.signaled) return { replayed: true };

@@ -33,8 +33,8 @@ export interface LaneRetry {
 
 export interface PlannedEvent {
   eventId: string;
-  /** With `withExisting` (the API): the event as stored before this call, if it was — its content hash, whether it was signalled, its payload. */
-  existing: { payloadHash: string; signaled: boolean; payload: CallEvent } | null;
+  /** With `withExisting` (the API): the event as stored before this call, if it was — whether its content is the same, whether it was signalled, its payload. */
+  existing: { sameContent: boolean; signaled: boolean; payload: CallEvent } | null;
   /** Planned by this step (now, or by an earlier try of it); false for an event planned before (a duplicate signal, a reset run). */
   fresh: boolean;
   /** Its deliveries still pending (new or from before), for the lanes. */
@@ -124,7 +124,7 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      )
      SELECT 'event' AS what, i.id AS "eventId", i.id IN (SELECT id FROM fresh) AS fresh,
             EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.id <> ALL ($1::text[])) AS "knownCall",
-            CASE WHEN $12 THEN (SELECT json_build_object('payloadHash', o.payload_hash, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
+            CASE WHEN $12 THEN (SELECT json_build_object('sameContent', o.payload_hash = i.payload_hash, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
              FROM events o WHERE o.id = i.id) END AS existing,
             NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
      FROM input i
