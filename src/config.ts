@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { KeyRing } from './crypto/key-ring';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -48,6 +49,36 @@ const mailbox = z
   .trim()
   .regex(/^(?:[^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, 'must be an address such as "Recho <alerts@example.com>" or alerts@example.com');
 
+const keyList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((key) => key.trim()).filter(Boolean))
+  .refine((keys) => keys.every((key) => key.length >= 16), 'each key needs at least 16 characters');
+
+/** A key ring, `id:base64key[,id:base64key…]` (the first encrypts); checked here, parsed where it is used. */
+const keyRingText = optionalText.superRefine((text, ctx) => {
+  if (text === undefined) return;
+  try {
+    KeyRing.parse(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${(err as Error).message}; generate a key with npm run secrets -- generate-key` });
+  }
+});
+
+/** Requests per second: `100/s`, `6000/m`, `off` (0). */
+const rateLimit = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    if (text === 'off') return 0;
+    const match = /^(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)$/.exec(text);
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a rate such as 100/s, 6000/m or off` });
+      return z.NEVER;
+    }
+    return Number(match[1]) / { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
+  });
+
 export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -91,11 +122,25 @@ export const configSchema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(20),
   WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
-  API_KEYS: z
+  /** on: every /v1 request needs a key; off: the API is open (a private network only). Unset: on in production, or when any key exists. */
+  AUTH: z.enum(['on', 'off']).optional(),
+  /** Keys that act for every client (operators, platform services). */
+  ADMIN_API_KEYS: keyList,
+  /** The older name of ADMIN_API_KEYS; still read, with a warning at start. */
+  API_KEYS: keyList,
+  /** Encrypts endpoint secrets and Slack/Teams urls in Postgres; unset outside production: a key generated in DATA_DIR. */
+  SECRETS_ENCRYPTION_KEYS: keyRingText,
+  /** Encrypts call payloads in Temporal history (a payload codec); unset: payloads are stored as JSON. */
+  PAYLOAD_ENCRYPTION_KEY: keyRingText,
+  /** Origins allowed to call the codec endpoint from a browser (the Temporal Web UI); default: the dev server's UI. */
+  CODEC_CORS_ORIGINS: z
     .string()
     .optional()
-    .transform((v) => (v ?? '').split(',').map((key) => key.trim()).filter(Boolean))
-    .refine((keys) => keys.every((key) => key.length >= 16), 'each key needs at least 16 characters'),
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean))),
+  /** Requests per key: `100/s`, `6000/m` or `off`. */
+  RATE_LIMIT_CLIENT_KEY: rateLimit.default(100),
+  RATE_LIMIT_ADMIN_KEY: rateLimit.default(0),
+  MAX_ENDPOINTS_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean; ALLOW_PRIVATE_NETWORKS: boolean; EMAIL_FROM: string };
@@ -119,6 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if (config.SIGNING_KEY_PEM !== undefined && config.SIGNING_KEY_FILE !== undefined) {
     throw new ConfigError('invalid configuration:\n  SIGNING_KEY_PEM, SIGNING_KEY_FILE: give the signing key one way, not both');
+  }
+  if (config.NODE_ENV === 'production' && config.SECRETS_ENCRYPTION_KEYS === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  SECRETS_ENCRYPTION_KEYS: required in production (endpoint secrets are encrypted with it); generate one with npm run secrets -- generate-key',
+    );
   }
   return {
     ...config,
