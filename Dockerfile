@@ -14,6 +14,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 
 COPY tsconfig.json ./
 COPY src ./src
+# npm run keys / npm run secrets: key management inside the container (docker compose exec callhook-api npm run keys -- …).
+COPY scripts ./scripts
 
 # Runs as the image's unprivileged `node` user. /data (DATA_DIR) belongs to it, so a named volume
 # mounted there starts out writable: the generated RSA signing key is kept there.

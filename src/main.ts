@@ -8,15 +8,20 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { appDepsFrom } from './api/app-deps';
+import { resolveAuth } from './api/auth/auth-mode';
 import { closeServer, listen } from './api/server';
 import { loadConfig } from './config';
+import { configureSecretsKeyRing } from './crypto/secrets-key-ring';
+import { secretsKeyRingFrom } from './crypto/secrets-key-ring-from-config';
 import { migrate } from './db/migrate';
+import { reencryptEndpointSecrets } from './db/reencrypt-endpoint-secrets';
 import { createPool } from './db/pool';
 import { signingKeysFrom } from './destinations/signing/from-config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { logger } from './logger';
 import { onShutdownSignal } from './shutdown';
 import { startDevServer } from './temporal/dev-server';
+import { dataConverterFrom } from './temporal/payload-codec';
 import { BOOKKEEPING_POOL_SIZE, activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
 async function main(): Promise<void> {
@@ -24,6 +29,9 @@ async function main(): Promise<void> {
   const temporalMetricsUrl = installTemporalRuntime(config);
   // One key ring for the API (publishes the public keys) and the worker (signs); a generated key lives in DATA_DIR.
   const signingKeys = signingKeysFrom(config);
+  // Endpoint secrets in Postgres are sealed with this ring (a generated one also lives in DATA_DIR).
+  const secretsKeys = secretsKeyRingFrom(config);
+  configureSecretsKeyRing(secretsKeys);
   const cleanups: (() => Promise<void>)[] = [];
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -47,7 +55,13 @@ async function main(): Promise<void> {
   const bookkeepingPool = createPool(databaseUrl, BOOKKEEPING_POOL_SIZE);
   cleanups.push(() => bookkeepingPool.end());
   await migrate(pool);
+  // Rows still in plaintext (written before encryption at rest) or sealed under an older key: sealed under the current one.
+  await reencryptEndpointSecrets(pool, secretsKeys);
+  // Refuses to start here, before anything else runs, when keys are required and none exists.
+  const auth = await resolveAuth(config, pool);
 
+  // Payloads in Temporal history are encrypted (PAYLOAD_ENCRYPTION_KEY): by this process's client and worker alike.
+  const dataConverter = dataConverterFrom(config);
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
     const dev = await startDevServer({
@@ -55,6 +69,8 @@ async function main(): Promise<void> {
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
       dbFilename: path.resolve(config.DATA_DIR, 'temporal.sqlite'),
+      // The Web UI shows encrypted payloads decoded, through our codec endpoint (from the browser).
+      ...(dataConverter && { uiCodecEndpoint: `${browserUrl(config.HOST, config.PORT)}/codec` }),
     });
     cleanups.push(() => dev.teardown());
     address = dev.address;
@@ -63,7 +79,7 @@ async function main(): Promise<void> {
 
   const connection = await Connection.connect({ address });
   cleanups.push(() => connection.close());
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
   const nativeConnection = await NativeConnection.connect({ address });
   const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal);
   const worker = await createWorker({
@@ -72,6 +88,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activities.deps,
     ...workerSizingFrom(config),
+    ...(dataConverter && { dataConverter }),
   });
   const workerDone = worker.run();
   cleanups.push(async () => {
@@ -84,7 +101,7 @@ async function main(): Promise<void> {
     }
   });
 
-  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, temporalMetricsUrl }));
+  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth, temporalMetricsUrl }));
   const server = await listen(app, config.PORT, config.HOST);
   cleanups.push(() => closeServer(server));
   logger.info(
@@ -93,6 +110,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       signingKey: { id: signingKeys.current().id, source: signingKeys.source },
       email: config.SMTP_URL ? 'enabled' : 'disabled (no SMTP_URL)',
+      payloadEncryption: dataConverter ? `on (codec endpoint ${browserUrl(config.HOST, config.PORT)}/codec)` : 'off',
     },
     'callhook running',
   );
@@ -101,6 +119,12 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'worker stopped');
     await shutdown('worker-failure');
   });
+}
+
+/** The API's address as a browser on this machine reaches it: a wildcard HOST is reached at localhost. */
+function browserUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }
 
 main().catch((err: unknown) => {

@@ -1,10 +1,13 @@
 import express from 'express';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { listen } from './api/server';
 import { metricsRouter } from './api/routes/metrics';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type Config } from './config';
+import { configureSecretsKeyRing } from './crypto/secrets-key-ring';
+import { secretsKeyRingFrom } from './crypto/secrets-key-ring-from-config';
 import { createPool } from './db/pool';
 import { migrate } from './db/migrate';
 import { deliverySettingsFrom } from './delivery-settings';
@@ -13,6 +16,7 @@ import { signingKeysFrom } from './destinations/signing/from-config';
 import type { SigningKeyRing } from './destinations/signing/signing-keys';
 import { logger } from './logger';
 import { onShutdownSignal } from './shutdown';
+import { dataConverterFrom } from './temporal/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -30,6 +34,8 @@ export interface CallhookWorkerOptions {
    * evicted from the cache replays its (short: continue-as-new) history on its next task. SDK default when absent.
    */
   maxCachedWorkflows?: number;
+  /** Encrypts payloads (PAYLOAD_ENCRYPTION_KEY); the same as every Temporal client's of the process. */
+  dataConverter?: DataConverter;
 }
 
 /** Connections of the workflows' bookkeeping (planning, lanes' windows): short statements, on a pool of their own. */
@@ -44,6 +50,7 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Work
     activities: createActivities(options.deps),
     ...(options.activitySlots !== undefined && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+    ...(options.dataConverter && { dataConverter: options.dataConverter }),
   });
 }
 
@@ -96,12 +103,15 @@ async function main(): Promise<void> {
   }
   const temporalMetricsUrl = installTemporalRuntime(config);
   const signingKeys = signingKeysFrom(config);
+  // Deliveries read endpoints' sealed secrets with this ring; the API seals them (and re-encrypts at its start).
+  configureSecretsKeyRing(secretsKeyRingFrom(config));
   const pool = createPool(config.DATABASE_URL, config.DB_POOL_SIZE);
   const bookkeepingPool = createPool(config.DATABASE_URL, BOOKKEEPING_POOL_SIZE);
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = dataConverterFrom(config);
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
   const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal);
   const metrics = express().use(metricsRouter({ ...(temporalMetricsUrl && { temporalMetricsUrl }) }));
   const metricsServer = config.WORKER_METRICS_PORT ? await listen(metrics, config.WORKER_METRICS_PORT, config.HOST) : undefined;
@@ -111,8 +121,17 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activities.deps,
     ...workerSizingFrom(config),
+    ...(dataConverter && { dataConverter }),
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, signingKeyId: signingKeys.current().id }, 'worker running');
+  logger.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      address: config.TEMPORAL_ADDRESS,
+      signingKeyId: signingKeys.current().id,
+      payloadEncryption: dataConverter ? 'on' : 'off',
+    },
+    'worker running',
+  );
   onShutdownSignal((signal) => {
     logger.info({ signal }, 'shutting down: finishing the tasks under way');
     worker.shutdown();

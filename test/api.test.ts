@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createApp } from '../src/api/app';
 import { closeServer, listen } from '../src/api/server';
+import { getEndpoint } from '../src/db/endpoints-repo';
 import { Harness, type ApiResponse } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
 
@@ -442,9 +443,10 @@ describe('endpoints: the happy path', () => {
     assert.ok(Date.parse(patched.body.updatedAt) > Date.parse(created.updatedAt), `${patched.body.updatedAt} vs ${created.updatedAt}`);
     assert.ok(!JSON.stringify(patched.body).includes(newToken));
     assert.deepEqual((await h.api('GET', `/v1/endpoints/${created.id}`)).body, patched.body);
-    // The new token is what is stored.
+    // The new token is what is stored: sealed (the auth column keeps only its type), read back by the repository.
     const { rows } = await h.db.pool.query<{ auth: unknown }>('SELECT auth FROM endpoints WHERE id = $1', [created.id]);
-    assert.deepEqual(rows[0]!.auth, { type: 'bearer', token: newToken });
+    assert.deepEqual(rows[0]!.auth, { type: 'bearer' });
+    assert.deepEqual((await getEndpoint(h.db.pool, created.id))?.auth, { type: 'bearer', token: newToken });
 
     const partial = await h.api('PATCH', `/v1/endpoints/${created.id}`, { description: 'only this' });
     assert.equal(partial.status, 200);
@@ -542,7 +544,7 @@ describe('events: the happy path', () => {
     assert.equal(delivery.attemptCount, 1);
     assert.equal(delivery.attempts.length, 1);
     assert.equal(delivery.attempts[0].statusCode, 200);
-    assert.deepEqual((await h.api('GET', `/v1/calls/${callId}/deliveries`)).body, { callId, data: event.deliveries });
+    assert.deepEqual((await h.api('GET', `/v1/calls/${callId}/deliveries`)).body, { callId, data: event.deliveries, nextCursor: null });
     await receiver.stop();
   });
 
@@ -568,7 +570,7 @@ describe('events: the happy path', () => {
     const { callId } = ids();
     const response = await h.api('GET', `/v1/calls/${callId}/deliveries`);
     assert.equal(response.status, 200);
-    assert.deepEqual(response.body, { callId, data: [] });
+    assert.deepEqual(response.body, { callId, data: [], nextCursor: null });
   });
 });
 

@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config';
 import { deliverySettingsFrom } from '../src/delivery-settings';
 
+/** Production needs a secrets key; any valid ring will do here. */
+const PRODUCTION_SECRETS = { SECRETS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
+
 test('defaults: 7 attempts over 30 s, 2 m, 8 m, 32 m, then capped at 4 h; 10 s attempts', () => {
   const config = loadConfig({});
   const settings = deliverySettingsFrom(config);
@@ -18,8 +21,8 @@ test('defaults: 7 attempts over 30 s, 2 m, 8 m, 32 m, then capped at 4 h; 10 s a
   assert.equal(config.PORT, 3000);
   assert.equal(config.TEMPORAL_TASK_QUEUE, 'callhook');
   assert.equal(config.ALLOW_HTTP_URLS, true);
-  assert.equal(loadConfig({ NODE_ENV: 'production' }).ALLOW_HTTP_URLS, false);
-  assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_HTTP_URLS: 'true' }).ALLOW_HTTP_URLS, true);
+  assert.equal(loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS }).ALLOW_HTTP_URLS, false);
+  assert.equal(loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS, ALLOW_HTTP_URLS: 'true' }).ALLOW_HTTP_URLS, true);
   assert.deepEqual([config.DB_POOL_SIZE, config.WORKER_ACTIVITY_SLOTS, config.WORKER_MAX_CACHED_WORKFLOWS], [20, 100, 1_000]);
   const sized = loadConfig({ DB_POOL_SIZE: '40', WORKER_ACTIVITY_SLOTS: '200', WORKER_MAX_CACHED_WORKFLOWS: '10000' });
   assert.deepEqual([sized.DB_POOL_SIZE, sized.WORKER_ACTIVITY_SLOTS, sized.WORKER_MAX_CACHED_WORKFLOWS], [40, 200, 10_000]);

@@ -5,8 +5,11 @@ import { isPrivateAddress } from '../src/destinations/network-policy';
 import { Harness, ended } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
 
+/** Production needs a secrets key; any valid ring will do here. */
+const PRODUCTION_SECRETS = { SECRETS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
+
 test('private and special-purpose addresses are recognised; public ones are not', () => {
-  for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+  for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::127.0.0.1', '::a00:1', '2002:7f00:1::1', '2002:a9fe:a9fe::', 'fec0::1', 'feff::1']) {
     assert.equal(isPrivateAddress(ip), true, ip);
   }
   for (const ip of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '192.169.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', 'not-an-ip']) {
@@ -16,8 +19,8 @@ test('private and special-purpose addresses are recognised; public ones are not'
 
 test('ALLOW_PRIVATE_NETWORKS is on in development and off in production unless set', () => {
   assert.equal(loadConfig({}).ALLOW_PRIVATE_NETWORKS, true);
-  assert.equal(loadConfig({ NODE_ENV: 'production' }).ALLOW_PRIVATE_NETWORKS, false);
-  assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_PRIVATE_NETWORKS: 'true' }).ALLOW_PRIVATE_NETWORKS, true);
+  assert.equal(loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS }).ALLOW_PRIVATE_NETWORKS, false);
+  assert.equal(loadConfig({ NODE_ENV: 'production', ...PRODUCTION_SECRETS, ALLOW_PRIVATE_NETWORKS: 'true' }).ALLOW_PRIVATE_NETWORKS, true);
 });
 
 describe('with private networks refused', () => {

@@ -304,7 +304,11 @@ describe('POST /v1/endpoints/:id/recover', () => {
     const until = minutes(-30).toISOString();
     const response = await h.api('POST', `/v1/endpoints/${endpointE}/recover`, { since, until });
     assert.equal(response.status, 202);
-    assert.deepEqual(response.body, { endpointId: endpointE, calls: 2, deliveries: 2 });
+    const { workflowId, ...counts } = response.body;
+    assert.deepEqual(counts, { endpointId: endpointE, calls: 2, deliveries: 2 });
+    assert.match(workflowId, new RegExp(`^recover-${endpointE}-`));
+    // The recovery is a workflow of its own, which an operator can watch.
+    assert.deepEqual(await h.env.client.workflow.getHandle(workflowId).result(), { signalled: 2 });
 
     await h.waitForDeliveries(call1, (l) => l.find((d) => d.id === e1b!.id)?.status === 'succeeded');
     await h.waitForDeliveries(call2, (l) => l.find((d) => d.id === e2a!.id)?.status === 'succeeded');
@@ -320,7 +324,7 @@ describe('POST /v1/endpoints/:id/recover', () => {
 
     // Nothing left in the range: nothing to do.
     const again = await h.api('POST', `/v1/endpoints/${endpointE}/recover`, { since, until });
-    assert.deepEqual([again.status, again.body], [202, { endpointId: endpointE, calls: 0, deliveries: 0 }]);
+    assert.deepEqual([again.status, again.body], [202, { endpointId: endpointE, calls: 0, deliveries: 0, workflowId: null }]);
   });
 
   test('validation: until not after since, bad timestamps → 400; unknown endpoint → 404', async () => {

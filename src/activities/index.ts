@@ -11,6 +11,8 @@ import { deliveriesEnded } from '../metrics';
 import { ERROR_CHARS, FAILURES_KEPT } from '../workflows/call-record';
 import { deliver, deliverBatch } from './deliver';
 import { planRedelivery, skipDelivery } from './operator-actions';
+import { recoverPage } from './recover-page';
+import type { RecoverRange } from '../db/deliveries-repo';
 
 export interface ActivityDeps {
   /** Deliveries' reads and writes. */
@@ -35,20 +37,24 @@ export function createActivities(deps: ActivityDeps) {
     /** A run's first step: the settings, what Postgres holds of the call, and its first events planned. */
     async startRun(callId: string, events: CallEvent[], planKey: string, laneWindow: number) {
       const [plan, summary, lanes] = await Promise.all([
-        planEvents(books, events, planKey),
+        planEvents(books, events, planKey).then((plan) => refusedForOtherClient(deps, callId, plan)),
         loadCallSummary(books, callId, FAILURES_KEPT, ERROR_CHARS),
         loadLaneWindows(books, callId, { limit: laneWindow }),
       ]);
       return { settings: deps.settings, plan, summary, lanes };
     },
     async planEvents(events: CallEvent[], planKey: string) {
-      return planEvents(books, events, planKey);
+      return refusedForOtherClient(deps, workflowId() ?? '', await planEvents(books, events, planKey));
     },
     async loadLane(callId: string, endpointId: string, afterLaneSeq: number, limit: number) {
       return (await loadLaneWindows(books, callId, { limit, endpointId, afterLaneSeq }))[0];
     },
     async loadLanes(callId: string, limit: number) {
       return loadLaneWindows(books, callId, { limit });
+    },
+    /** A page of an endpoint's recovery (recoverEndpointWorkflow). */
+    async recoverPage(range: RecoverRange, afterSeq: string, limit: number) {
+      return recoverPage(deps, range, afterSeq, limit);
     },
     async deliverBatch(input: { deliveryIds: string[]; budgetMs: number }) {
       return deliverBatch(deps, input);
@@ -81,3 +87,10 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Events a platform service signalled for a call of another client are not planned: said in the log, never silently. */
+function refusedForOtherClient<P extends { events: { eventId: string; otherClient?: boolean }[] }>(deps: ActivityDeps, callId: string, plan: P): P {
+  const refused = plan.events.filter((e) => e.otherClient).map((e) => e.eventId);
+  if (refused.length > 0) deps.logger.error({ callId, eventIds: refused }, 'events name another client than the call\'s: not delivered');
+  return plan;
+}

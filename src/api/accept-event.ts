@@ -22,6 +22,9 @@ export async function acceptEvent(
   // One statement stores the event (unless its id is known), plans its deliveries and says what was stored before.
   const plan = await planEvents(deps.pool, [event], `api/${event.id}`, { withExisting: true });
   const existing = plan.events[0]?.existing ?? null;
+  if (plan.events[0]?.otherClient && !existing) {
+    throw new ApiError(409, 'call_of_another_client', `call ${event.body.data.callId} belongs to another client; a call's events all name one clientId`);
+  }
   if (existing && !existing.sameContent) {
     throw new ApiError(409, 'idempotency_conflict', `event id ${event.id} was already used for a different event`);
   }

@@ -4,12 +4,21 @@ import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import type { AppDeps } from './app';
 import { deliverySettingsFrom } from '../delivery-settings';
+import { devServerUiOrigins } from '../temporal/dev-server';
+import { payloadCodecFrom } from '../temporal/payload-codec';
 
 /** The API's dependencies as a configured process (npm start, npm run api) builds them. */
 export function appDepsFrom(
   config: Config,
-  services: { pool: Pool; temporal: Client; signingKeys: SigningKeyRing; temporalMetricsUrl?: string | undefined },
+  services: {
+    pool: Pool;
+    temporal: Client;
+    signingKeys: SigningKeyRing;
+    auth: NonNullable<AppDeps['auth']>;
+    temporalMetricsUrl?: string | undefined;
+  },
 ): AppDeps {
+  const payloadCodec = payloadCodecFrom(config);
   return {
     pool: services.pool,
     temporal: services.temporal,
@@ -21,8 +30,10 @@ export function appDepsFrom(
     hmacSecretOverlapMs: config.HMAC_SECRET_OVERLAP,
     // The first attempt of a test event ends within the attempt timeout; the rest is slack.
     testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
-    apiKeys: config.API_KEYS,
+    auth: services.auth,
+    maxEndpointsPerClient: config.MAX_ENDPOINTS_PER_CLIENT,
     deliverySettings: deliverySettingsFrom(config),
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),
+    ...(payloadCodec && { payloadCodec, codecCorsOrigins: config.CODEC_CORS_ORIGINS ?? devServerUiOrigins(config.TEMPORAL_UI_PORT) }),
   };
 }

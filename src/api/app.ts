@@ -1,9 +1,13 @@
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import { EVENT_TYPES } from '../event-types';
-import { requireApiKey } from './api-keys';
+import { authenticator } from './auth/authenticate';
+import { requireAdmin } from './auth/principal';
+import { codecRouter } from './routes/codec';
+import { apiKeysRouter } from './routes/api-keys';
 import { errorHandler, requireJson, unknownRoute } from './errors';
 import { openApiJson } from './openapi';
 import { callsRouter } from './routes/calls';
@@ -38,8 +42,17 @@ export interface AppDeps {
    * call's workflow with its first event, which saves the run a start-up step. Optional.
    */
   deliverySettings?: DeliverySettings;
-  /** Keys one of which every /v1 request must carry as a Bearer token; none: the API is open. */
-  apiKeys?: readonly string[];
+  /**
+   * Who may call /v1: `on` needs a key (ADMIN_API_KEYS from the configuration, or a key in
+   * Postgres); `off` (the default here) lets every request act as an admin.
+   */
+  auth?: { mode: 'on' | 'off'; adminKeys?: readonly string[]; rateLimits?: { client: number; admin: number } };
+  /** Endpoints one client may have (MAX_ENDPOINTS_PER_CLIENT); default 100. */
+  maxEndpointsPerClient?: number;
+  /** The codec of Temporal payloads (PAYLOAD_ENCRYPTION_KEY): served at /codec, for admin keys, to the Web UI and CLI. */
+  payloadCodec?: PayloadCodec;
+  /** Browser origins (the Temporal Web UI) allowed to call /codec (CODEC_CORS_ORIGINS). */
+  codecCorsOrigins?: readonly string[];
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -47,15 +60,28 @@ export function createApp(deps: AppDeps): Express {
   const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5_000;
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requireJson);
-  app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, timeoutMs: temporalTimeoutMs }));
   app.use(metricsRouter({ ...(deps.temporalMetricsUrl && { temporalMetricsUrl: deps.temporalMetricsUrl }) }));
   const openapi = openApiJson();
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openapi);
   });
-  app.use('/v1', requireApiKey(deps.apiKeys ?? []));
+  const auth = authenticator({
+    mode: deps.auth?.mode ?? 'off',
+    adminKeys: deps.auth?.adminKeys ?? [],
+    pool: deps.pool,
+    ...(deps.auth?.rateLimits && { rateLimits: deps.auth.rateLimits }),
+  });
+  // The key is checked before the body is read: an unauthenticated request costs no parsing.
+  app.use('/v1', auth.middleware);
+  if (deps.payloadCodec) {
+    // Before the global JSON parser: the codec router authenticates first, then reads its larger bodies itself.
+    const authenticate = Router().use(auth.middleware, requireAdmin);
+    app.use('/codec', codecRouter({ codec: deps.payloadCodec, corsOrigins: deps.codecCorsOrigins ?? [], authenticate }));
+  }
+  app.use(requireJson);
+  app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
+  app.use('/v1/api-keys', apiKeysRouter({ pool: deps.pool, forget: auth.forget }));
   app.get('/v1/event-types', (_req, res) => {
     res.json({
       data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal, system: t.system })),
@@ -75,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
       pool: deps.pool,
       rules: { allowHttpUrls: deps.allowHttpUrls, allowPrivateNetworks: deps.allowPrivateNetworks ?? true },
       hmacSecretOverlapMs: deps.hmacSecretOverlapMs,
+      maxEndpointsPerClient: deps.maxEndpointsPerClient ?? 100,
     }),
   );
   app.use(signingKeysRouter({ signingKeys: deps.signingKeys }));

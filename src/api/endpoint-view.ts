@@ -1,5 +1,8 @@
 import { stillSigns } from '../endpoint-auth';
+import { redactedUrl, secretHint, urlIsCredential } from '../redaction';
 import type { Endpoint, EndpointAuth } from '../schemas/endpoint';
+
+export { secretHint };
 
 /** How auth is shown after creation: its type and hints, never a secret itself. */
 export type AuthView =
@@ -21,10 +24,6 @@ export type RevealedAuth =
   | { type: 'hmac-hex'; header: string; secret: string };
 
 export type EndpointView<A> = Omit<Endpoint, 'auth'> & { auth: A };
-
-export function secretHint(secret: string): string {
-  return `…${secret.slice(-4)}`;
-}
 
 export function authView(auth: EndpointAuth, now = new Date()): AuthView {
   switch (auth.type) {
@@ -50,11 +49,16 @@ export function revealedAuth(auth: EndpointAuth): RevealedAuth {
   return auth.type === 'hmac' ? { type: 'hmac', secret: auth.secrets[0].secret } : auth;
 }
 
-export function endpointView(endpoint: Endpoint): EndpointView<AuthView> {
-  return { ...endpoint, auth: authView(endpoint.auth) };
+/** The url as shown after creation: a Slack/Teams webhook url is a credential, so only its origin and a hint. */
+export function urlView(endpoint: Pick<Endpoint, 'kind' | 'url'>): string | null {
+  return endpoint.url !== null && urlIsCredential(endpoint.kind) ? redactedUrl(endpoint.url) : endpoint.url;
 }
 
-/** The creation response: the only endpoint view with the secret in full. */
+export function endpointView(endpoint: Endpoint): EndpointView<AuthView> {
+  return { ...endpoint, url: urlView(endpoint), auth: authView(endpoint.auth) };
+}
+
+/** The creation response: the only endpoint view with the secret (and a Slack/Teams url) in full. */
 export function createdEndpointView(endpoint: Endpoint): EndpointView<RevealedAuth> {
   return { ...endpoint, auth: revealedAuth(endpoint.auth) };
 }

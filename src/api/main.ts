@@ -4,13 +4,18 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
+import { configureSecretsKeyRing } from '../crypto/secrets-key-ring';
+import { secretsKeyRingFrom } from '../crypto/secrets-key-ring-from-config';
 import { migrate } from '../db/migrate';
+import { reencryptEndpointSecrets } from '../db/reencrypt-endpoint-secrets';
 import { createPool } from '../db/pool';
 import { signingKeysFrom } from '../destinations/signing/from-config';
 import { logger } from '../logger';
 import { onShutdownSignal } from '../shutdown';
+import { dataConverterFrom } from '../temporal/payload-codec';
 import { createApp } from './app';
 import { appDepsFrom } from './app-deps';
+import { resolveAuth } from './auth/auth-mode';
 import { closeServer, listen } from './server';
 
 async function main(): Promise<void> {
@@ -19,11 +24,18 @@ async function main(): Promise<void> {
     throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs everything with embedded defaults)');
   }
   const signingKeys = signingKeysFrom(config);
+  const secretsKeys = secretsKeyRingFrom(config);
+  configureSecretsKeyRing(secretsKeys);
   const pool = createPool(config.DATABASE_URL, config.DB_POOL_SIZE);
   await migrate(pool);
+  // Rows still in plaintext (written before encryption at rest) or sealed under an older key: sealed under the current one.
+  await reencryptEndpointSecrets(pool, secretsKeys);
+  // Refuses to start here, before anything else runs, when keys are required and none exists.
+  const auth = await resolveAuth(config, pool);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys }));
+  const dataConverter = dataConverterFrom(config);
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
+  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth }));
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ api: `http://${config.HOST}:${config.PORT}`, temporal: config.TEMPORAL_ADDRESS }, 'callhook API running');
   const stop = async (signal: string) => {

@@ -9,8 +9,12 @@ import { z } from 'zod';
 import packageJson from '../../package.json';
 import { submitEventSchema } from '../schemas/call-event';
 import { createEndpointSchema, updateEndpointSchema } from '../schemas/endpoint';
+import { apiKeyIdParams, createApiKeySchema, listApiKeysQuery } from '../schemas/api-key';
 import {
   acceptedEventSchema,
+  apiKeyListSchema,
+  apiKeySchema,
+  createdApiKeySchema,
   authViewSchema,
   callDeliveriesSchema,
   createdEndpointSchema,
@@ -36,13 +40,13 @@ import {
   testResultSchema,
   validationIssueSchema,
 } from '../schemas/responses';
-import { callIdParams } from './routes/calls';
+import { callDeliveriesQuery, callIdParams } from './routes/calls';
 import { endpointIdParams, listEndpointsQuery, rotateSecretBody } from './routes/endpoints';
 import { eventIdParams } from './routes/events';
 import { deliveryIdParams, endpointDeliveriesQuery, recoverBody, redeliverCallBody } from './routes/operations';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 500 | 503 | 504;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503 | 504;
 type JsonSchema = Record<string, unknown>;
 
 interface ResponseSpec {
@@ -79,6 +83,7 @@ const requestSchemas = {
   RotateSecretRequest: rotateSecretBody,
   RedeliverCallRequest: redeliverCallBody,
   RecoverRequest: recoverBody,
+  CreateApiKey: createApiKeySchema,
 } satisfies Record<string, z.ZodType>;
 
 /** Named response schemas (converted as output: what the API writes). */
@@ -108,12 +113,17 @@ const responseSchemas = {
   Readiness: readinessSchema,
   SigningKey: publishedSigningKeySchema,
   SigningKeyList: signingKeyListSchema,
+  ApiKey: apiKeySchema,
+  CreatedApiKey: createdApiKeySchema,
+  ApiKeyList: apiKeyListSchema,
 } satisfies Record<string, z.ZodType>;
 
 const openApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }) });
 
 const BAD_ENDPOINT_ID = 'the id is not an endpoint id';
-const NO_ENDPOINT = 'no such endpoint (or it was deleted)';
+const NO_ENDPOINT = "no such endpoint (or it was deleted, or it is another client's)";
+const ADMIN_ONLY = 'a client key: this needs an admin key (forbidden)';
+const OTHER_CLIENT = "the body or query names another client than the client key's (forbidden)";
 const TEMPORAL_DOWN = 'Temporal is unreachable: nothing was signalled; retry later';
 
 /** Every route the app answers, in the order of the README's table. */
@@ -134,7 +144,11 @@ export const operations: ApiOperation[] = [
         headers: { 'idempotent-replayed': '`true` when this id was already accepted with the same content' },
       },
     ],
-    errors: { 409: 'the id was already used for a different event', 503: 'Temporal is unreachable: the event was not accepted; retry with the same id' },
+    errors: {
+      403: OTHER_CLIENT,
+      409: "the id was already used for a different event (idempotency_conflict), or the call is another client's (call_of_another_client)",
+      503: 'Temporal is unreachable: the event was not accepted; retry with the same id',
+    },
   },
   {
     method: 'get',
@@ -144,7 +158,7 @@ export const operations: ApiOperation[] = [
     tag: 'events',
     params: eventIdParams,
     responses: [{ status: 200, description: 'the event', schema: eventDetailSchema }],
-    errors: { 400: 'the id is not a valid event id', 404: 'no such event' },
+    errors: { 400: 'the id is not a valid event id', 404: "no such event (or it is another client's)" },
   },
   {
     method: 'get',
@@ -153,8 +167,9 @@ export const operations: ApiOperation[] = [
     summary: "The call's delivery log, in order, with attempts",
     tag: 'calls',
     params: callIdParams,
-    responses: [{ status: 200, description: 'the delivery log (empty for an unknown call)', schema: callDeliveriesSchema }],
-    errors: { 400: 'the callId is not valid' },
+    query: callDeliveriesQuery,
+    responses: [{ status: 200, description: 'a page of the delivery log (empty for a call unknown to an admin key)', schema: callDeliveriesSchema }],
+    errors: { 400: 'the callId is not valid', 404: "a client key: the call is unknown or another client's" },
   },
   {
     method: 'post',
@@ -166,7 +181,7 @@ export const operations: ApiOperation[] = [
     params: callIdParams,
     body: { schema: redeliverCallBody, required: false },
     responses: [{ status: 202, description: 'the failed deliveries to send again (none: nothing was signalled)', schema: redeliverAcceptedSchema }],
-    errors: { 503: TEMPORAL_DOWN },
+    errors: { 404: "a client key: the call is unknown or another client's", 503: TEMPORAL_DOWN },
   },
   {
     method: 'post',
@@ -177,6 +192,7 @@ export const operations: ApiOperation[] = [
     tag: 'endpoints',
     body: { schema: createEndpointSchema, required: true },
     responses: [{ status: 201, description: 'created', schema: createdEndpointSchema, headers: { location: 'the new endpoint: `/v1/endpoints/{id}`' } }],
+    errors: { 403: OTHER_CLIENT, 409: 'the client has MAX_ENDPOINTS_PER_CLIENT endpoints already (limit_reached)' },
   },
   {
     method: 'get',
@@ -185,7 +201,8 @@ export const operations: ApiOperation[] = [
     summary: 'List endpoints (cursor pagination)',
     tag: 'endpoints',
     query: listEndpointsQuery,
-    responses: [{ status: 200, description: 'a page of endpoints, secrets shown as hints', schema: endpointListSchema }],
+    responses: [{ status: 200, description: "a page of endpoints (a client key: its own client's only), secrets shown as hints", schema: endpointListSchema }],
+    errors: { 403: OTHER_CLIENT },
   },
   {
     method: 'get',
@@ -238,8 +255,10 @@ export const operations: ApiOperation[] = [
     summary: "Send an endpoint's failed deliveries in a time range again",
     tag: 'endpoints',
     params: endpointIdParams,
+    description:
+      'Answers at once: a recovery workflow (`recover-<endpointId>-…`, visible in the Temporal UI) asks each call with failed deliveries in [since, until) to send them again, 100 calls at a time; each call resends them in its original order.',
     body: { schema: recoverBody, required: true },
-    responses: [{ status: 202, description: 'the calls signalled', schema: recoverAcceptedSchema }],
+    responses: [{ status: 202, description: 'what the range holds, and the recovery workflow started for it', schema: recoverAcceptedSchema }],
     errors: { 404: NO_ENDPOINT, 503: TEMPORAL_DOWN },
   },
   {
@@ -273,7 +292,7 @@ export const operations: ApiOperation[] = [
     responses: [{ status: 202, description: 'the call workflow was signalled', schema: retryAcceptedSchema }],
     errors: {
       400: 'the id is not a delivery id',
-      404: 'no such delivery',
+      404: "no such delivery (or it is another client's)",
       409: 'the delivery is pending or succeeded',
       503: TEMPORAL_DOWN,
     },
@@ -311,7 +330,39 @@ export const operations: ApiOperation[] = [
     summary: 'A new current signing key (generated keys only)',
     tag: 'signing keys',
     responses: [{ status: 201, description: 'the new current key', schema: publishedSigningKeySchema }],
-    errors: { 409: 'the key comes from SIGNING_KEY_PEM / SIGNING_KEY_FILE: rotate it there' },
+    errors: { 403: ADMIN_ONLY, 409: 'the key comes from SIGNING_KEY_PEM / SIGNING_KEY_FILE: rotate it there' },
+  },
+  {
+    method: 'post',
+    path: '/v1/api-keys',
+    operationId: 'createApiKey',
+    summary: 'Create an API key (admin keys only)',
+    description: 'A client key acts for one clientId; an admin key for every client. The key is in this response only.',
+    tag: 'api keys',
+    body: { schema: createApiKeySchema, required: true },
+    responses: [{ status: 201, description: 'created', schema: createdApiKeySchema, headers: { location: 'the new key: `/v1/api-keys/{id}`' } }],
+    errors: { 403: ADMIN_ONLY },
+  },
+  {
+    method: 'get',
+    path: '/v1/api-keys',
+    operationId: 'listApiKeys',
+    summary: 'List API keys, without the keys (admin keys only)',
+    tag: 'api keys',
+    query: listApiKeysQuery,
+    responses: [{ status: 200, description: 'a page of keys', schema: apiKeyListSchema }],
+    errors: { 403: ADMIN_ONLY },
+  },
+  {
+    method: 'delete',
+    path: '/v1/api-keys/{id}',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key (admin keys only)',
+    description: 'At once on the API process that answers; within 5 s on other API processes (their key cache).',
+    tag: 'api keys',
+    params: apiKeyIdParams,
+    responses: [{ status: 200, description: 'the revoked key', schema: apiKeySchema }],
+    errors: { 403: ADMIN_ONLY, 404: 'no such key' },
   },
   {
     method: 'get',
@@ -352,11 +403,13 @@ export const operations: ApiOperation[] = [
 
 const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'invalid input: every bad field named in `details` (invalid_request)',
-  401: 'API_KEYS is set and the request has no valid `Authorization: Bearer <key>` (unauthorized)',
+  401: 'keys are required and the request has no valid `Authorization: Bearer <key>` (unauthorized)',
+  403: 'forbidden',
   404: 'not found',
   409: 'conflict',
   413: 'the body is larger than MAX_BODY_BYTES (payload_too_large)',
   415: 'the body is not application/json (unsupported_media_type)',
+  429: "the key's rate limit is reached (rate_limited); retry after `Retry-After` seconds",
   500: 'internal error (internal); see the server log',
   503: 'Temporal is unreachable',
   504: 'timed out',
@@ -438,7 +491,7 @@ function buildOpenApiDocument(): OpenApiDocument {
         415: ERROR_DESCRIPTIONS[415],
       }),
       ...op.errors,
-      ...(isGuarded(op.path) && { 401: ERROR_DESCRIPTIONS[401] }),
+      ...(isGuarded(op.path) && { 401: ERROR_DESCRIPTIONS[401], 429: ERROR_DESCRIPTIONS[429] }),
       500: ERROR_DESCRIPTIONS[500],
     };
     for (const [status, description] of Object.entries(errors)) documented[status] = errorResponse(description);

@@ -189,30 +189,49 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
   return rows;
 }
 
-/** The call a delivery belongs to, its status, and whether its endpoint was deleted; undefined when there is no such delivery. */
+/** The call a delivery belongs to, its endpoint's client, its status, and whether its endpoint was deleted; undefined when there is no such delivery. */
 export async function getDeliveryHead(
   db: Queryable,
   deliveryId: string,
-): Promise<{ callId: string; status: DeliveryStatus; endpointDeleted: boolean } | undefined> {
-  const { rows } = await db.query<{ callId: string; status: DeliveryStatus; endpointDeleted: boolean }>(
-    `SELECT d.call_id AS "callId", d.status, p.deleted_at IS NOT NULL AS "endpointDeleted"
+): Promise<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean } | undefined> {
+  const { rows } = await db.query<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean }>(
+    `SELECT d.call_id AS "callId", p.client_id AS "clientId", d.status, p.deleted_at IS NOT NULL AS "endpointDeleted"
      FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id WHERE d.id = $1`,
     [deliveryId],
   );
   return rows[0];
 }
 
-/** Calls with finally-failed deliveries to an endpoint in a time range, and how many each. */
-export async function failedDeliveriesByCall(
+export interface RecoverRange {
+  endpointId: string;
+  since: string;
+  until?: string | undefined;
+}
+
+/** How many finally-failed deliveries to an endpoint were created in [since, until), and in how many calls. */
+export async function countFailedInRange(db: Queryable, range: RecoverRange): Promise<{ calls: number; deliveries: number }> {
+  const { rows } = await db.query<{ calls: number; deliveries: number }>(
+    `SELECT count(DISTINCT call_id)::int AS calls, count(*)::int AS deliveries FROM deliveries
+     WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3)`,
+    [range.endpointId, range.since, range.until ?? null],
+  );
+  return rows[0]!;
+}
+
+/**
+ * A page of the calls with finally-failed deliveries to an endpoint in [since, until), in the
+ * order of their first such delivery, after `afterSeq` (that order's cursor: `firstSeq`).
+ */
+export async function failedCallsPage(
   db: Queryable,
-  filter: { endpointId: string; since: string; until?: string; callId?: string },
-): Promise<{ callId: string; count: number }[]> {
-  const { rows } = await db.query<{ callId: string; count: number }>(
-    `SELECT call_id AS "callId", count(*)::int AS count FROM deliveries
+  range: RecoverRange,
+  page: { afterSeq: string; limit: number },
+): Promise<{ callId: string; firstSeq: string }[]> {
+  const { rows } = await db.query<{ callId: string; firstSeq: string }>(
+    `SELECT call_id AS "callId", min(seq)::text AS "firstSeq" FROM deliveries
      WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3)
-       AND ($4::text IS NULL OR call_id = $4)
-     GROUP BY call_id ORDER BY min(seq)`,
-    [filter.endpointId, filter.since, filter.until ?? null, filter.callId ?? null],
+     GROUP BY call_id HAVING min(seq) > $4::bigint ORDER BY min(seq) LIMIT $5`,
+    [range.endpointId, range.since, range.until ?? null, page.afterSeq, page.limit],
   );
   return rows;
 }

@@ -1,4 +1,7 @@
+import type { KeyRing } from '../crypto/key-ring';
+import { secretsKeyRing } from '../crypto/secrets-key-ring';
 import { endpointAuthSchema, type Endpoint, type EndpointKind } from '../schemas/endpoint';
+import { openEndpointSecrets, sealEndpointSecrets, type SealedEndpointColumns } from './endpoint-secrets';
 import type { Queryable } from './pool';
 
 export interface EndpointRow {
@@ -8,33 +11,38 @@ export interface EndpointRow {
   url: string | null;
   email: string | null;
   events: string[];
+  /** The auth without its secrets (see endpoint-secrets.ts). */
   auth: unknown;
+  /** The sealed secrets; null on a row written before they were encrypted. */
+  secrets: string | null;
   active: boolean;
   description: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export const ENDPOINT_COLUMNS = 'id, client_id, kind, url, email, events, auth, active, description, created_at, updated_at';
+export const ENDPOINT_COLUMNS = 'id, client_id, kind, url, email, events, auth, secrets, active, description, created_at, updated_at';
 
-/** The auth column read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
-function storedAuth(row: EndpointRow): Endpoint['auth'] {
-  const parsed = endpointAuthSchema.safeParse(row.auth);
+/** The auth (secrets opened) read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
+function storedAuth(endpointId: string, auth: unknown): Endpoint['auth'] {
+  const parsed = endpointAuthSchema.safeParse(auth);
   if (parsed.success) return parsed.data;
   // The issues name paths and rules only, never the secret values.
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(auth)'}: ${i.message}`).join('; ');
-  throw new Error(`endpoint ${row.id} has invalid stored auth: ${issues}`);
+  throw new Error(`endpoint ${endpointId} has invalid stored auth: ${issues}`);
 }
 
-export function toEndpoint(row: EndpointRow): Endpoint {
+/** An endpoint as stored, its secrets opened with `ring` (default: the process's secrets key ring). */
+export function toEndpoint(row: EndpointRow, ring: KeyRing = secretsKeyRing()): Endpoint {
+  const opened = openEndpointSecrets(row, ring);
   return {
     id: row.id,
     clientId: row.client_id,
     kind: row.kind,
-    url: row.url,
+    url: opened.url,
     email: row.email,
     events: row.events,
-    auth: storedAuth(row),
+    auth: storedAuth(row.id, opened.auth),
     description: row.description,
     active: row.active,
     createdAt: row.created_at.toISOString(),
@@ -45,22 +53,25 @@ export function toEndpoint(row: EndpointRow): Endpoint {
 export type NewEndpoint = Omit<Endpoint, 'createdAt' | 'updatedAt'>;
 
 export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Promise<Endpoint> {
+  const ring = secretsKeyRing();
+  const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
-    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, active, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${ENDPOINT_COLUMNS}`,
+    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, secrets, active, description)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
       endpoint.clientId,
       endpoint.kind,
-      endpoint.url,
+      sealed.url,
       endpoint.email,
       endpoint.events,
-      JSON.stringify(endpoint.auth),
+      JSON.stringify(sealed.auth),
+      sealed.secrets,
       endpoint.active,
       endpoint.description,
     ],
   );
-  return toEndpoint(rows[0]!);
+  return toEndpoint(rows[0]!, ring);
 }
 
 /** A live (not deleted) endpoint, or undefined. `forUpdate` locks the row for a read-modify-write. */
@@ -82,24 +93,56 @@ export async function listEndpoints(
      ORDER BY id LIMIT $3`,
     [filter.clientId ?? null, filter.after ?? null, filter.limit],
   );
-  return rows.map(toEndpoint);
+  return rows.map((row) => toEndpoint(row));
 }
 
 export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise<Endpoint> {
+  const ring = secretsKeyRing();
+  const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
-    `UPDATE endpoints SET url = $2, email = $3, events = $4, auth = $5, active = $6, description = $7, updated_at = now()
+    `UPDATE endpoints SET url = $2, email = $3, events = $4, auth = $5, secrets = $6, active = $7, description = $8, updated_at = now()
      WHERE id = $1 AND deleted_at IS NULL RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
-      endpoint.url,
+      sealed.url,
       endpoint.email,
       endpoint.events,
-      JSON.stringify(endpoint.auth),
+      JSON.stringify(sealed.auth),
+      sealed.secrets,
       endpoint.active,
       endpoint.description,
     ],
   );
-  return toEndpoint(rows[0]!);
+  return toEndpoint(rows[0]!, ring);
+}
+
+/** Any endpoint row, deleted or not, locked for a read-modify-write (re-encryption). */
+export async function lockEndpointRow(db: Queryable, id: string): Promise<(EndpointRow & { deleted: boolean }) | undefined> {
+  const { rows } = await db.query<EndpointRow & { deleted: boolean }>(
+    `SELECT ${ENDPOINT_COLUMNS}, deleted_at IS NOT NULL AS deleted FROM endpoints WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  return rows[0];
+}
+
+/**
+ * Ids of endpoints (deleted ones too) whose secrets are not sealed under `currentKeyId`: never sealed
+ * (NULL), or sealed under another key. Sealed text is `ch1.<keyId>.<data>`, so the key id is its
+ * second dot-separated part (the caller checks again with sealedKeyId). A page of `limit` after `after`.
+ */
+export async function idsOfEndpointsNotSealedUnder(db: Queryable, currentKeyId: string, after: string, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM endpoints
+     WHERE id > $2 AND (secrets IS NULL OR split_part(secrets, '.', 2) <> $1)
+     ORDER BY id LIMIT $3`,
+    [currentKeyId, after, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Rewrites only the secret-bearing columns (re-encryption: the endpoint itself does not change, nor updated_at). */
+export async function writeSealedColumns(db: Queryable, id: string, sealed: SealedEndpointColumns): Promise<void> {
+  await db.query('UPDATE endpoints SET url = $2, auth = $3, secrets = $4 WHERE id = $1', [id, sealed.url, JSON.stringify(sealed.auth), sealed.secrets]);
 }
 
 export async function softDeleteEndpoint(db: Queryable, id: string): Promise<boolean> {
@@ -108,4 +151,14 @@ export async function softDeleteEndpoint(db: Queryable, id: string): Promise<boo
     [id],
   );
   return rowCount === 1;
+}
+
+/**
+ * The client's live endpoints, counted under a lock on the client (held until the transaction
+ * ends), so two creations at once cannot both pass the limit.
+ */
+export async function countClientEndpointsLocked(db: Queryable, clientId: string): Promise<number> {
+  await db.query("SELECT pg_advisory_xact_lock(hashtextextended('endpoints:' || $1, 0))", [clientId]);
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM endpoints WHERE client_id = $1 AND deleted_at IS NULL', [clientId]);
+  return rows[0]!.n;
 }

@@ -77,3 +77,9 @@ export async function deleteUnsignaledEvent(db: Queryable, id: string): Promise<
     [id],
   );
 }
+
+/** The client a call belongs to (the client of its events), or undefined for a call with no events. */
+export async function callClientId(db: Queryable, callId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ clientId: string }>('SELECT client_id AS "clientId" FROM events WHERE call_id = $1 LIMIT 1', [callId]);
+  return rows[0]?.clientId;
+}

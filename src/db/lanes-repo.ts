@@ -39,6 +39,8 @@ export interface PlannedEvent {
   fresh: boolean;
   /** Its deliveries still pending (new or from before), for the lanes. */
   deliveries: number;
+  /** The call belongs to another client (its events name another clientId): this event was neither stored nor planned. */
+  otherClient?: boolean;
 }
 
 export interface EventPlan {
@@ -69,7 +71,7 @@ const toLaneItem = (row: LaneItemRow): LaneItem => ({
   laneSeq: Number(row.laneSeq),
 });
 
-type EventRow = { what: 'event'; eventId: string; fresh: boolean; knownCall: boolean; existing: PlannedEvent['existing'] };
+type EventRow = { what: 'event'; eventId: string; fresh: boolean; knownCall: boolean; otherClient: boolean; existing: PlannedEvent['existing'] };
 
 /**
  * Plans a batch of events in one statement: stores the ones not stored yet (the API's, and the
@@ -79,7 +81,8 @@ type EventRow = { what: 'event'; eventId: string; fresh: boolean; knownCall: boo
  * event order, and returns every pending delivery of the batch — the new ones and those planned
  * before but not yet ended (a duplicate signal or a reset run finds them again, nothing is lost).
  * Idempotent: running it again plans nothing twice. An id stored before with other content is
- * neither stored nor planned again (`existing` tells; the API answers 409).
+ * neither stored nor planned again (`existing` tells; the API answers 409); nor is an event whose
+ * call belongs to another client (`otherClient`: a call is its first event's client's).
  */
 export async function planEvents(db: Queryable, events: CallEvent[], planKey: string, options: { withExisting?: boolean } = {}): Promise<EventPlan> {
   if (events.length === 0) return { events: [], knownCall: false, pending: [] };
@@ -92,7 +95,9 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      ),
      stored AS (
        INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at)
-       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now() FROM input ORDER BY n
+       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now() FROM input i
+       WHERE NOT EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.client_id <> i.client_id)
+       ORDER BY n
        ON CONFLICT (id) DO NOTHING
        RETURNING id
      ),
@@ -124,12 +129,13 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      )
      SELECT 'event' AS what, i.id AS "eventId", i.id IN (SELECT id FROM fresh) AS fresh,
             EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.id <> ALL ($1::text[])) AS "knownCall",
+            EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.client_id <> i.client_id) AS "otherClient",
             CASE WHEN $12 THEN (SELECT json_build_object('sameContent', o.payload_hash = i.payload_hash, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
              FROM events o WHERE o.id = i.id) END AS existing,
             NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
      FROM input i
      UNION ALL
-     SELECT 'delivery', d.event_id, NULL, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
+     SELECT 'delivery', d.event_id, NULL, NULL, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
      FROM pending d JOIN input i ON i.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
      ORDER BY what DESC, ord, "laneSeq"`,
     values: [
@@ -153,7 +159,13 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
   for (const d of pending) counts.set(d.eventId, (counts.get(d.eventId) ?? 0) + 1);
   const eventRows = rows.filter((r): r is EventRow => r.what === 'event');
   return {
-    events: eventRows.map((r) => ({ eventId: r.eventId, fresh: r.fresh, existing: r.existing, deliveries: counts.get(r.eventId) ?? 0 })),
+    events: eventRows.map((r) => ({
+      eventId: r.eventId,
+      fresh: r.fresh,
+      existing: r.existing,
+      deliveries: counts.get(r.eventId) ?? 0,
+      otherClient: r.otherClient,
+    })),
     knownCall: eventRows.some((r) => r.knownCall),
     pending,
   };

@@ -12,7 +12,11 @@ for (const [address, prefix] of [
 ] as const) {
   blocked.addSubnet(address, prefix, 'ipv4');
 }
-for (const [address, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) {
+// ::/96 (IPv4-compatible, e.g. ::127.0.0.1), 2002::/16 (6to4: it embeds an IPv4 address) and
+// fec0::/10 (the deprecated site-local range) reach private IPv4 hosts or internal networks too.
+for (const [address, prefix] of [
+  ['::', 96], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32], ['2002::', 16],
+] as const) {
   blocked.addSubnet(address, prefix, 'ipv6');
 }
 

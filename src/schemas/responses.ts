@@ -47,7 +47,7 @@ const rsaAuthView = z.strictObject({ type: z.literal('rsa') });
 export const authViewSchema = z.discriminatedUnion('type', [
   noAuthView,
   rsaAuthView,
-  z.strictObject({ type: z.literal('bearer'), tokenHint: z.string().describe('`…` and the last 4 characters') }),
+  z.strictObject({ type: z.literal('bearer'), tokenHint: z.string().describe('`…` and at most 4 characters, never more than a quarter of the token') }),
   z.strictObject({
     type: z.literal('hmac'),
     secretHint: z.string(),
@@ -132,7 +132,7 @@ export const deliveryLogEntrySchema = z.strictObject({
   attempts: z.array(deliveryAttemptSchema),
 });
 
-export const callDeliveriesSchema = z.strictObject({ callId: z.string(), data: z.array(deliveryLogEntrySchema) });
+export const callDeliveriesSchema = z.strictObject({ callId: z.string(), data: z.array(deliveryLogEntrySchema), nextCursor: cursor });
 export const deliveryPageSchema = z.strictObject({ data: z.array(deliveryLogEntrySchema), nextCursor: cursor });
 
 // ---- events
@@ -173,8 +173,9 @@ export const redeliverAcceptedSchema = z.strictObject({
 });
 export const recoverAcceptedSchema = z.strictObject({
   endpointId: z.string(),
-  calls: z.int().min(0).describe('calls signalled'),
-  deliveries: z.int().min(0).describe('failed deliveries sent again'),
+  calls: z.int().min(0).describe('calls with failed deliveries in the range: each is asked to send them again'),
+  deliveries: z.int().min(0).describe('failed deliveries in the range'),
+  workflowId: z.string().nullable().describe('the recovery workflow signalling the calls (null: nothing to recover)'),
 });
 export const testResultSchema = z.strictObject({
   eventId: z.string(),
@@ -226,3 +227,18 @@ export type ResponseTypesAgree = [
   Assert<Agree<z.infer<typeof rotatedSecretSchema>['previousSecretExpiresAt'], Rotation['previousSecretExpiresAt']>>,
   Assert<Agree<z.infer<typeof publishedSigningKeySchema>, Omit<PublishedSigningKey, 'expiresAt'> & { expiresAt: string | null }>>,
 ];
+
+// ---- API keys
+
+export const apiKeySchema = z.strictObject({
+  id: z.string(),
+  kind: z.enum(['client', 'admin']),
+  clientId: z.string().nullable().describe('the client a client key acts for; null for an admin key'),
+  name: z.string(),
+  keyHint: z.string().describe('the last 4 characters of the key'),
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable().describe('updated at most once a minute'),
+  revokedAt: timestamp.nullable(),
+});
+export const createdApiKeySchema = apiKeySchema.extend({ key: z.string().describe('the key, in full: shown only here') }).strict();
+export const apiKeyListSchema = z.strictObject({ data: z.array(apiKeySchema), nextCursor: cursor });

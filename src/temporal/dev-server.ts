@@ -17,7 +17,14 @@ export interface DevServerOptions {
   namespace?: string;
   /** SQLite file to keep state across restarts; in memory when absent. */
   dbFilename?: string;
+  /** The Web UI decodes payloads through this codec endpoint (callhook's /codec, when payloads are encrypted). */
+  uiCodecEndpoint?: string;
   extraArgs?: string[];
+}
+
+/** The origins the dev server's Web UI is opened at: what the codec endpoint allows by default (CORS). */
+export function devServerUiOrigins(uiPort: number): string[] {
+  return [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`];
 }
 
 /**
@@ -35,7 +42,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ...(options.uiPort !== undefined && { uiPort: options.uiPort, ui: true }),
       ...(options.namespace !== undefined && { namespace: options.namespace }),
       ...(options.dbFilename !== undefined && { dbFilename: options.dbFilename }),
-      extraArgs: [...DEV_SERVER_ARGS, ...(options.extraArgs ?? [])],
+      extraArgs: [
+        ...DEV_SERVER_ARGS,
+        ...(options.uiCodecEndpoint !== undefined ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+        ...(options.extraArgs ?? []),
+      ],
       searchAttributes: CALL_SEARCH_ATTRIBUTES,
     },
   });

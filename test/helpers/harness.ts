@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
+import { KeyRing } from '../../src/crypto/key-ring';
+import { configureSecretsKeyRing } from '../../src/crypto/secrets-key-ring';
 import { closeServer, listen } from '../../src/api/server';
 import type { DeliveryLogEntry } from '../../src/db/deliveries-repo';
 import type { DeliverySettings } from '../../src/delivery-settings';
@@ -14,7 +17,8 @@ import { createDestinations, type Destinations } from '../../src/destinations';
 import { loadOrCreateSigningKeys, type SigningKeyRing } from '../../src/destinations/signing/signing-keys';
 import { logger } from '../../src/logger';
 import { findTemporalCli } from '../../src/temporal/cli-location';
-import { DEV_SERVER_ARGS } from '../../src/temporal/dev-server';
+import { DEV_SERVER_ARGS, devServerUiOrigins } from '../../src/temporal/dev-server';
+import { payloadCodecFrom } from '../../src/temporal/payload-codec';
 import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { BOOKKEEPING_POOL_SIZE, WORKFLOWS_PATH, createWorker } from '../../src/worker';
 import { createPool, type Pool } from '../../src/db/pool';
@@ -38,6 +42,9 @@ export const FAST_SETTINGS: DeliverySettings = {
 
 logger.level = process.env.LOG_LEVEL ?? 'silent';
 let runtimeInstalled = false;
+
+/** The ring endpoint secrets are sealed with in tests: random, one per test process, so harnesses started one after another agree. */
+export const TEST_SECRETS_KEY_RING = KeyRing.parse(KeyRing.generateText('test'));
 let bundle: Promise<WorkflowBundle> | undefined;
 
 /** The workflow code, bundled once per test file. */
@@ -69,6 +76,13 @@ export interface HarnessOptions {
   hmacSecretOverlapMs?: number;
   /** SIGNING_KEY_OVERLAP of the generated key ring (kept in a temp dir); 24 h unless given. */
   signingKeyOverlapMs?: number;
+  /**
+   * PAYLOAD_ENCRYPTION_KEY (key-ring text): the worker, the API and `harness.client` encrypt payloads, the API
+   * serves /codec (CORS for the Web UI's origins when `uiPort` is given). `env.client` stays without the codec.
+   */
+  payloadEncryptionKey?: string;
+  /** The API's port (e.g. known before the dev server starts, for `--ui-codec-endpoint`); any free one unless given. */
+  apiPort?: number;
 }
 
 export interface ApiResponse {
@@ -95,6 +109,8 @@ export class Harness {
     private readonly keysDir: string,
     private readonly destinations: Destinations,
     private readonly bookkeepingPool: Pool,
+    /** The Temporal client the API and worker use: `env.client`, or one with the payload codec (`payloadEncryptionKey`). */
+    readonly client: Client,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -102,6 +118,7 @@ export class Harness {
       Runtime.install({ logger: new DefaultLogger('ERROR') });
       runtimeInstalled = true;
     }
+    configureSecretsKeyRing(TEST_SECRETS_KEY_RING);
     const cli = findTemporalCli();
     const [env, db, workflows] = await Promise.all([
       TestWorkflowEnvironment.createLocal({
@@ -134,25 +151,29 @@ export class Harness {
     );
     const bookkeepingPool = createPool(db.url, BOOKKEEPING_POOL_SIZE);
     const settings = { ...FAST_SETTINGS, ...options.settings };
+    const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey });
+    const dataConverter = payloadCodec && { payloadCodecs: [payloadCodec] };
+    const client = dataConverter ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter }) : env.client;
     const worker = await createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
       workflowBundle: workflows,
       ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+      ...(dataConverter && { dataConverter }),
       deps: {
         pool: db.pool,
         bookkeepingPool,
         destinations: destinations.registry,
         settings,
         logger,
-        temporal: env.client,
+        temporal: client,
       },
     });
     const workerRun = worker.run();
     const app = createApp({
       pool: db.pool,
-      temporal: env.client,
+      temporal: client,
       taskQueue,
       allowHttpUrls: true,
       allowPrivateNetworks: options.allowPrivateNetworks ?? true,
@@ -160,9 +181,10 @@ export class Harness {
       signingKeys,
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
       deliverySettings: settings,
+      ...(payloadCodec && { payloadCodec, codecCorsOrigins: options.uiPort !== undefined ? devServerUiOrigins(options.uiPort) : [] }),
     });
-    const server = await listen(app, 0, '127.0.0.1');
-    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool);
+    const server = await listen(app, options.apiPort ?? 0, '127.0.0.1');
+    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool, client);
   }
 
   get baseUrl(): string {
@@ -201,9 +223,16 @@ export class Harness {
     return response.body.id as string;
   }
 
+  /** The call's whole delivery log, page after page. */
   async deliveries(callId: string): Promise<DeliveryLogEntry[]> {
-    const response = await this.api('GET', `/v1/calls/${encodeURIComponent(callId)}/deliveries`);
-    return response.body.data as DeliveryLogEntry[];
+    const log: DeliveryLogEntry[] = [];
+    for (let after: string | null = ''; after !== null; ) {
+      const response = await this.api('GET', `/v1/calls/${encodeURIComponent(callId)}/deliveries${after ? `?after=${after}` : ''}`);
+      if (response.status !== 200) throw new Error(`delivery log not read: ${response.status} ${JSON.stringify(response.body)}`);
+      log.push(...(response.body.data as DeliveryLogEntry[]));
+      after = response.body.nextCursor as string | null;
+    }
+    return log;
   }
 
   /** Polls the call's delivery log until `done` holds; fails with the last log after `timeoutMs`. */

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
-import { getEndpoint, insertEndpoint, listEndpoints, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
+import { countClientEndpointsLocked, insertEndpoint, listEndpoints, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
 import { currentSecret, generateSecret, isRotatable, resolveAuth, rotateSecret } from '../../endpoint-auth';
 import { newId } from '../../ids';
 import {
@@ -17,7 +17,9 @@ import {
   type EndpointAuth,
   type EndpointAuthInput,
 } from '../../schemas/endpoint';
-import { ApiError, notFound } from '../errors';
+import { ApiError } from '../errors';
+import { assertMayActFor, clientScope, principalOf } from '../auth/principal';
+import { visibleEndpoint } from '../endpoint-access';
 import { authView, createdEndpointView, endpointView } from '../endpoint-view';
 import { parse } from '../validate';
 
@@ -60,6 +62,8 @@ export interface EndpointsRouterDeps {
   rules: DestinationRules;
   /** How long an hmac secret replaced by rotate-secret keeps signing beside the new one. */
   hmacSecretOverlapMs: number;
+  /** Live endpoints one client may have. */
+  maxEndpointsPerClient: number;
 }
 
 export function endpointsRouter(deps: EndpointsRouterDeps): Router {
@@ -67,6 +71,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
 
   router.post('/', async (req, res) => {
     const body = parse(createEndpointSchema, req.body, 'body');
+    assertMayActFor(principalOf(res), body.clientId, 'body.clientId');
     const fields = {
       id: newId('ep'),
       clientId: body.clientId,
@@ -79,31 +84,37 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
     };
     const authInput = body.auth ?? { type: 'none' as const };
     assertValid({ ...fields, auth: authInput }, deps.rules);
-    const created = await insertEndpoint(deps.pool, { ...fields, auth: storedAuth(authInput, new Date()) });
+    const created = await inTransaction(deps.pool, async (db) => {
+      const count = await countClientEndpointsLocked(db, fields.clientId);
+      if (count >= deps.maxEndpointsPerClient) {
+        throw new ApiError(409, 'limit_reached', `client ${fields.clientId} has ${count} endpoints, the most allowed (MAX_ENDPOINTS_PER_CLIENT); delete one first`);
+      }
+      return insertEndpoint(db, { ...fields, auth: storedAuth(authInput, new Date()) });
+    });
     // The only endpoint response that carries the secret in full: the caller just chose or received it.
     res.status(201).location(`/v1/endpoints/${created.id}`).json(createdEndpointView(created));
   });
 
   router.get('/', async (req, res) => {
     const query = parse(listEndpointsQuery, req.query, 'query');
-    const endpoints = await listEndpoints(deps.pool, query);
+    const principal = principalOf(res);
+    if (query.clientId !== undefined) assertMayActFor(principal, query.clientId, 'query.clientId');
+    const clientId = clientScope(principal) ?? query.clientId;
+    const endpoints = await listEndpoints(deps.pool, { ...query, ...(clientId !== undefined && { clientId }) });
     const nextCursor = endpoints.length === query.limit ? endpoints[endpoints.length - 1]!.id : null;
     res.json({ data: endpoints.map(endpointView), nextCursor });
   });
 
   router.get('/:id', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
-    const endpoint = await getEndpoint(deps.pool, id);
-    if (!endpoint) throw notFound('endpoint', id);
-    res.json(endpointView(endpoint));
+    res.json(endpointView(await visibleEndpoint(deps.pool, res, id)));
   });
 
   router.patch('/:id', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
     const patch = parse(updateEndpointSchema, req.body, 'body');
     const updated = await inTransaction(deps.pool, async (db) => {
-      const current = await getEndpoint(db, id, true);
-      if (!current) throw notFound('endpoint', id);
+      const current = await visibleEndpoint(db, res, id, true);
       const next = {
         ...current,
         ...(patch.url !== undefined && { url: patch.url }),
@@ -128,8 +139,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
     const body = parse(rotateSecretBody, req.body, 'body') ?? {};
     const now = new Date();
     const { endpoint, rotation, secret } = await inTransaction(deps.pool, async (db) => {
-      const current = await getEndpoint(db, id, true);
-      if (!current) throw notFound('endpoint', id);
+      const current = await visibleEndpoint(db, res, id, true);
       const auth = current.auth;
       if (!isRotatable(auth)) {
         throw new ApiError(
@@ -156,7 +166,9 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
 
   router.delete('/:id', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
-    if (!(await softDeleteEndpoint(deps.pool, id))) throw notFound('endpoint', id);
+    await visibleEndpoint(deps.pool, res, id);
+    // Deleted meanwhile by another request: the same answer as if this one had deleted it.
+    await softDeleteEndpoint(deps.pool, id);
     res.json({ id, deleted: true });
   });
 

@@ -6,6 +6,7 @@ import { listDeliveryLog } from '../../db/deliveries-repo';
 import { toCallEvent } from '../../client';
 import { eventIdSchema, submitEventSchema } from '../../schemas/call-event';
 import { notFound } from '../errors';
+import { assertMayActFor, assertVisible, principalOf } from '../auth/principal';
 import { acceptEvent } from '../accept-event';
 import type { TemporalDeps } from '../temporal-call';
 import type { DeliverySettings } from '../../delivery-settings';
@@ -23,6 +24,7 @@ export function eventsRouter(deps: EventsDeps): Router {
 
   router.post('/', async (req, res) => {
     const event = toCallEvent(parse(submitEventSchema, req.body, 'body'));
+    assertMayActFor(principalOf(res), event.body.data.clientId, 'body.body.data.clientId');
     const { replayed } = await acceptEvent(deps, event);
     const accepted = { id: event.id, callId: event.body.data.callId, workflowId: event.body.data.callId };
     if (replayed) res.set('idempotent-replayed', 'true');
@@ -33,6 +35,7 @@ export function eventsRouter(deps: EventsDeps): Router {
     const { id } = parse(eventIdParams, req.params, 'path');
     const event = await getEvent(deps.pool, id);
     if (!event) throw notFound('event', id);
+    assertVisible(principalOf(res), event.clientId, 'event', id);
     const deliveries = await listDeliveryLog(deps.pool, { eventId: id });
     res.json({
       id: event.id,

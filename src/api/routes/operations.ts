@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { getEndpoint } from '../../db/endpoints-repo';
-import { failedDeliveriesByCall, getDeliveryHead, listDeliveryLog } from '../../db/deliveries-repo';
+import { countFailedInRange, getDeliveryHead, listDeliveryLog } from '../../db/deliveries-repo';
+import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/recover-workflow';
 import { requestRedelivery } from '../../client';
 import { TEST_EVENT } from '../../event-types';
 import { deliveryId, newId } from '../../ids';
@@ -19,7 +19,9 @@ import { callTemporal, type TemporalDeps } from '../temporal-call';
 import type { DeliverySettings } from '../../delivery-settings';
 import { parse } from '../validate';
 import { endpointIdParams } from './endpoints';
-import { callIdParams } from './calls';
+import { assertCallVisible, callIdParams } from './calls';
+import { assertVisible, principalOf } from '../auth/principal';
+import { visibleEndpoint } from '../endpoint-access';
 
 export interface OperationsDeps extends TemporalDeps {
   pool: Pool;
@@ -63,6 +65,7 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
     const { id } = parse(deliveryIdParams, req.params, 'path');
     const delivery = await getDeliveryHead(deps.pool, id);
     if (!delivery) throw notFound('delivery', id);
+    assertVisible(principalOf(res), delivery.clientId, 'delivery', id);
     if (delivery.status !== 'failed' && delivery.status !== 'skipped') {
       throw new ApiError(409, 'not_retryable', `delivery ${id} is ${delivery.status}; only failed or skipped deliveries can be retried`);
     }
@@ -77,6 +80,7 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
   calls.post('/:callId/redeliver', async (req, res) => {
     const { callId } = parse(callIdParams, req.params, 'path');
     const body = parse(redeliverCallBody, req.body ?? {}, 'body');
+    await assertCallVisible(deps.pool, res, callId);
     const failed = await listDeliveryLog(deps.pool, {
       callId,
       status: 'failed',
@@ -94,20 +98,23 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
   endpoints.post('/:id/recover', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
     const body = parse(recoverBody, req.body, 'body');
-    if (!(await getEndpoint(deps.pool, id))) throw notFound('endpoint', id);
-    const byCall = await failedDeliveriesByCall(deps.pool, { endpointId: id, ...body });
-    for (const { callId } of byCall) {
-      await callTemporal(deps, 'signal the call workflow', { callId, endpointId: id }, () =>
-        requestRedelivery(deps.temporal, callId, { endpointId: id, ...body, source: 'api-recover' }, deps),
+    await visibleEndpoint(deps.pool, res, id);
+    const found = await countFailedInRange(deps.pool, { endpointId: id, ...body });
+    let workflowId: string | null = null;
+    if (found.calls > 0) {
+      // One workflow signals the calls a page at a time: this request does the same work for ten calls or a million.
+      workflowId = `recover-${id}-${randomUUID()}`;
+      const input: RecoverInput = { endpointId: id, since: body.since, ...(body.until && { until: body.until }) };
+      await callTemporal(deps, 'start the recovery', { endpointId: id }, () =>
+        deps.temporal.workflow.start(RECOVER_WORKFLOW_TYPE, { workflowId: workflowId!, taskQueue: deps.taskQueue, args: [input] }),
       );
     }
-    res.status(202).json({ endpointId: id, calls: byCall.length, deliveries: byCall.reduce((n, c) => n + c.count, 0) });
+    res.status(202).json({ endpointId: id, ...found, workflowId });
   });
 
   endpoints.post('/:id/test', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
-    const endpoint = await getEndpoint(deps.pool, id);
-    if (!endpoint) throw notFound('endpoint', id);
+    const endpoint = await visibleEndpoint(deps.pool, res, id);
     const event: CallEvent = {
       id: newId('evt'),
       eventType: TEST_EVENT,
@@ -124,7 +131,7 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
   endpoints.get('/:id/deliveries', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
     const query = parse(endpointDeliveriesQuery, req.query, 'query');
-    if (!(await getEndpoint(deps.pool, id))) throw notFound('endpoint', id);
+    await visibleEndpoint(deps.pool, res, id);
     const data = await listDeliveryLog(deps.pool, { endpointId: id, ...query });
     res.json({
       data: data.map(({ cursor: _cursor, ...entry }) => entry),

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { SigningKeyRing } from '../../destinations/signing/signing-keys';
 import { RSA_HEADERS } from '../../destinations/signing/rsa';
 import { ApiError } from '../errors';
+import { requireAdmin } from '../auth/principal';
 
 /** The file name the seeds' FastAPI receiver loads the key from. */
 export const PUBLIC_KEY_FILENAME = 'recho_public_key.pem';
@@ -30,7 +31,7 @@ export function signingKeysRouter(deps: { signingKeys: SigningKeyRing }): Router
     res.set('cache-control', 'no-cache').json({ data });
   });
 
-  router.post('/v1/signing-keys/rotate', (_req, res) => {
+  router.post('/v1/signing-keys/rotate', requireAdmin, (_req, res) => {
     if (deps.signingKeys.source === 'configured') {
       throw new ApiError(409, 'signing_key_configured', 'the signing key comes from SIGNING_KEY_PEM / SIGNING_KEY_FILE: rotate it there');
     }
