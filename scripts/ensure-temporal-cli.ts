@@ -1,36 +1,38 @@
 /**
- * Makes sure the pinned Temporal CLI (which runs `temporal server start-dev`, Web UI included)
- * exists: reuses TEMPORAL_CLI_PATH or the cached build, else builds it with `go install` from
- * the Go module proxy into a cache directory outside the repository. Prints the binary's path.
+ * `npm run temporal:cli` (and the first step of `npm test`): makes sure a Temporal CLI exists —
+ * TEMPORAL_CLI_PATH, the cached pinned build or download, `temporal` on PATH — else builds the
+ * pinned release with `go install` (about 5 minutes, once) or lets the Temporal SDK download its
+ * dev server, into a cache outside the repository (`ensureTemporalCli`).
  *
- * Not needed where the SDK can download the dev server itself (a machine with internet).
+ * Prints the CLI's path on stdout (`--quiet`: prints nothing). Logs and progress go to stderr.
+ * Exits 1, saying what to install, when there is none and none can be had.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION, cachedCliDir, findTemporalCli } from '../src/temporal/cli-location';
+import { createLogger } from '../src/logger';
+import { cliSetupProgressOnStderr } from '../src/temporal/cli-setup-progress';
+import { ensureTemporalCli } from '../src/temporal/ensure-cli';
 
-function main(): void {
-  const cached = path.join(cachedCliDir(), 'temporal');
-  const existing = process.env.TEMPORAL_CLI_PATH ? findTemporalCli() : findTemporalCli({ ...process.env, PATH: '' });
-  if (existing) {
-    process.stdout.write(`${existing}\n`);
-    return;
-  }
-  mkdirSync(cachedCliDir(), { recursive: true });
-  process.stderr.write(`building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (a few minutes the first time)...\n`);
+async function main(): Promise<void> {
+  const quiet = process.argv.includes('--quiet');
+  const logger = createLogger('stderr');
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
-    execFileSync('go', ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: cachedCliDir(), GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const cli = await ensureTemporalCli({ logger, signal: abort.signal, onEvent: cliSetupProgressOnStderr(logger) });
+    if (!quiet) process.stdout.write(`${cli.path}\n`);
   } catch (err) {
-    throw new Error(
-      `go install of the Temporal CLI failed (${(err as Error).message}). Install Go >= 1.25, or set TEMPORAL_CLI_PATH to a temporal binary.`,
-    );
+    if (abort.signal.aborted) {
+      logger.warn('stopped: no Temporal CLI was installed (the next run starts the build again)');
+      process.exitCode = 130;
+      return;
+    }
+    logger.fatal({ err }, 'no Temporal CLI');
+    process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
-  execFileSync(cached, ['--version'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  process.stdout.write(`${cached}\n`);
 }
 
-main();
+void main();

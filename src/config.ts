@@ -91,6 +91,11 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('callhook'),
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_UI_PORT: port.default(8233),
+  /** The Temporal Web UI's address, for links to a call's workflow (the Webhooks page); default: the dev server's UI. */
+  TEMPORAL_UI_URL: optionalText.refine(
+    (text) => text === undefined || (URL.canParse(text) && /^https?:$/.test(new URL(text).protocol)),
+    'must be an http:// or https:// URL, such as http://localhost:8233',
+  ),
   TEMPORAL_DEV_PORT: port.default(7233),
   RETRY_INITIAL_INTERVAL: durationSchema.default(30_000),
   RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).max(100).default(4),
@@ -141,9 +146,11 @@ export const configSchema = z.object({
   RATE_LIMIT_CLIENT_KEY: rateLimit.default(100),
   RATE_LIMIT_ADMIN_KEY: rateLimit.default(0),
   MAX_ENDPOINTS_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Log lines: `pretty` (human-readable) or `json`; unset: pretty when stdout is a terminal, JSON lines otherwise (read by src/logger.ts). */
+  LOG_FORMAT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['pretty', 'json']).optional()),
 });
 
-export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean; ALLOW_PRIVATE_NETWORKS: boolean; EMAIL_FROM: string };
+export type Config = z.infer<typeof configSchema> & { ALLOW_HTTP_URLS: boolean; ALLOW_PRIVATE_NETWORKS: boolean; EMAIL_FROM: string; TEMPORAL_UI_URL: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -175,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ALLOW_HTTP_URLS: config.ALLOW_HTTP_URLS ?? config.NODE_ENV !== 'production',
     ALLOW_PRIVATE_NETWORKS: config.ALLOW_PRIVATE_NETWORKS ?? config.NODE_ENV !== 'production',
     EMAIL_FROM: config.EMAIL_FROM ?? `${displayName(config.BRAND_NAME)} <no-reply@localhost>`,
+    TEMPORAL_UI_URL: (config.TEMPORAL_UI_URL ?? `http://localhost:${config.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
   };
 }
 

@@ -20,7 +20,10 @@ import { signingKeysFrom } from './destinations/signing/from-config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { logger } from './logger';
 import { onShutdownSignal } from './shutdown';
+import { reportStartup, startupAddresses } from './startup-summary';
+import { cliSetupProgressOnStderr } from './temporal/cli-setup-progress';
 import { startDevServer } from './temporal/dev-server';
+import { ensureTemporalCli } from './temporal/ensure-cli';
 import { dataConverterFrom } from './temporal/payload-codec';
 import { BOOKKEEPING_POOL_SIZE, activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
@@ -42,6 +45,11 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   onShutdownSignal(shutdown);
+
+  // The local dev server needs a Temporal CLI: found, else built or downloaded now (the first time: minutes), before anything starts.
+  const cliSetup = new AbortController();
+  cleanups.push(async () => cliSetup.abort());
+  const temporalCli = config.TEMPORAL_ADDRESS ? undefined : await ensureTemporalCli({ signal: cliSetup.signal, onEvent: cliSetupProgressOnStderr(logger) });
 
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
@@ -65,6 +73,7 @@ async function main(): Promise<void> {
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
     const dev = await startDevServer({
+      ...(temporalCli && { cliPath: temporalCli.path }),
       port: config.TEMPORAL_DEV_PORT,
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -104,15 +113,20 @@ async function main(): Promise<void> {
   const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth, temporalMetricsUrl }));
   const server = await listen(app, config.PORT, config.HOST);
   cleanups.push(() => closeServer(server));
-  logger.info(
+  // The last word of start-up: the addresses a user opens next (a block on a terminal, one record in JSON logs).
+  reportStartup(
+    startupAddresses({
+      baseUrl: browserUrl(config.HOST, config.PORT),
+      temporalAddress: address,
+      ...(!config.TEMPORAL_ADDRESS && { temporalUi: `http://localhost:${config.TEMPORAL_UI_PORT}` }),
+      dataDir: config.DATA_DIR,
+    }),
     {
-      api: `http://${config.HOST}:${config.PORT}`,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       signingKey: { id: signingKeys.current().id, source: signingKeys.source },
       email: config.SMTP_URL ? 'enabled' : 'disabled (no SMTP_URL)',
       payloadEncryption: dataConverter ? `on (codec endpoint ${browserUrl(config.HOST, config.PORT)}/codec)` : 'off',
     },
-    'callhook running',
   );
 
   await workerDone.catch(async (err: unknown) => {

@@ -314,7 +314,8 @@ describe('other routes with bad input', () => {
     await rejected('POST', '/v1/nope', { a: 1 }, 404, 'not_found');
     await rejected('PUT', `/v1/endpoints/${UNKNOWN_EP}`, { description: 'x' }, 404, 'not_found');
     await rejected('DELETE', '/v1/endpoints', undefined, 404, 'not_found');
-    await rejected('GET', '/', undefined, 404, 'not_found');
+    // `/` is the Webhooks page (test/webhooks-page.test.ts); any other path outside /v1 is unknown.
+    await rejected('GET', '/not-a-page', undefined, 404, 'not_found');
   });
 });
 

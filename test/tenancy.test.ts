@@ -149,6 +149,15 @@ const table: Record<string, Row> = {
   'POST /v1/api-keys': { path: () => '/v1/api-keys', body: () => ({ kind: 'client', clientId: 'client-a', name: 'more' }), clientA: 403, admin: 201 },
   'GET /v1/api-keys': { path: () => '/v1/api-keys', clientA: 403, admin: 200 },
   'DELETE /v1/api-keys/{id}': { path: () => `/v1/api-keys/${f.keyBId}`, clientA: 403, admin: 200, last: true },
+  'GET /v1/me': {
+    path: () => '/v1/me',
+    clientA: 200,
+    admin: 200,
+    check: (body: unknown) => assert.deepEqual(body, { role: 'client', clientId: 'client-a', authRequired: true }),
+  },
+  'GET /v1/calls/{callId}': { path: () => `/v1/calls/${f.callB}`, clientA: 404, admin: 200 },
+  'GET /v1/endpoints/{id}/health': { path: () => `/v1/endpoints/${f.endpointB}/health`, clientA: 404, admin: 200 },
+  'GET /v1/endpoint-health': { path: () => '/v1/endpoint-health?clientId=client-b', clientA: 403, admin: 200 },
 };
 /** Routes outside /v1, open to all: liveness, readiness, metrics, this document. */
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json']);

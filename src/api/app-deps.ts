@@ -33,6 +33,7 @@ export function appDepsFrom(
     auth: services.auth,
     maxEndpointsPerClient: config.MAX_ENDPOINTS_PER_CLIENT,
     deliverySettings: deliverySettingsFrom(config),
+    temporalUiUrl: config.TEMPORAL_UI_URL,
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),
     ...(payloadCodec && { payloadCodec, codecCorsOrigins: config.CODEC_CORS_ORIGINS ?? devServerUiOrigins(config.TEMPORAL_UI_PORT) }),
   };

@@ -18,6 +18,10 @@ import { healthRouter } from './routes/health';
 import { signingKeysRouter } from './routes/signing-keys';
 import { metricsRouter } from './routes/metrics';
 import { operationsRouter } from './routes/operations';
+import { callViewRouter } from './routes/call-view';
+import { endpointHealthRouter } from './routes/endpoint-health';
+import { meRouter } from './routes/me';
+import { webhooksPageRouter } from './routes/webhooks-page';
 
 export interface AppDeps {
   pool: Pool;
@@ -53,6 +57,8 @@ export interface AppDeps {
   payloadCodec?: PayloadCodec;
   /** Browser origins (the Temporal Web UI) allowed to call /codec (CODEC_CORS_ORIGINS). */
   codecCorsOrigins?: readonly string[];
+  /** The Temporal Web UI (TEMPORAL_UI_URL): the call view links a call's workflow there. Absent: no link. */
+  temporalUiUrl?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -66,6 +72,8 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openapi);
   });
+  // The Webhooks page (`/`, `/ui/…`): public, it holds no data; it calls /v1 with the user's key.
+  app.use(webhooksPageRouter());
   const auth = authenticator({
     mode: deps.auth?.mode ?? 'off',
     adminKeys: deps.auth?.adminKeys ?? [],
@@ -82,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
   app.use('/v1/api-keys', apiKeysRouter({ pool: deps.pool, forget: auth.forget }));
+  app.use('/v1/me', meRouter({ authRequired: (deps.auth?.mode ?? 'off') === 'on' }));
   app.get('/v1/event-types', (_req, res) => {
     res.json({
       data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal, system: t.system })),
@@ -95,6 +104,9 @@ export function createApp(deps: AppDeps): Express {
   };
   const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, testWaitMs: deps.testWaitMs ?? 20_000 });
   app.use('/v1/endpoints', operations.endpoints);
+  const endpointHealth = endpointHealthRouter({ pool: deps.pool });
+  app.use('/v1/endpoints', endpointHealth.endpoints);
+  app.use('/v1/endpoint-health', endpointHealth.list);
   app.use(
     '/v1/endpoints',
     endpointsRouter({
@@ -107,6 +119,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(signingKeysRouter({ signingKeys: deps.signingKeys }));
   app.use('/v1/events', eventsRouter({ pool: deps.pool, ...temporalDeps }));
   app.use('/v1/calls', callsRouter({ pool: deps.pool }), operations.calls);
+  app.use('/v1/calls', callViewRouter({ pool: deps.pool, temporal: deps.temporal, temporalUiUrl: deps.temporalUiUrl }));
   app.use('/v1/deliveries', operations.deliveries);
   app.use(unknownRoute);
   app.use(errorHandler);

@@ -39,7 +39,14 @@ import {
   signingKeyListSchema,
   testResultSchema,
   validationIssueSchema,
+  principalViewSchema,
+  endpointHealthSchema,
+  endpointHealthListSchema,
+  callEventSummarySchema,
+  callViewSchema,
 } from '../schemas/responses';
+import { callViewQuery } from './routes/call-view';
+import { endpointHealthListQuery, endpointHealthQuery } from './routes/endpoint-health';
 import { callDeliveriesQuery, callIdParams } from './routes/calls';
 import { endpointIdParams, listEndpointsQuery, rotateSecretBody } from './routes/endpoints';
 import { eventIdParams } from './routes/events';
@@ -116,6 +123,11 @@ const responseSchemas = {
   ApiKey: apiKeySchema,
   CreatedApiKey: createdApiKeySchema,
   ApiKeyList: apiKeyListSchema,
+  PrincipalView: principalViewSchema,
+  EndpointHealth: endpointHealthSchema,
+  EndpointHealthList: endpointHealthListSchema,
+  CallEventSummary: callEventSummarySchema,
+  CallView: callViewSchema,
 } satisfies Record<string, z.ZodType>;
 
 const openApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }) });
@@ -364,6 +376,48 @@ export const operations: ApiOperation[] = [
     responses: [{ status: 200, description: 'the revoked key', schema: apiKeySchema }],
     errors: { 403: ADMIN_ONLY, 404: 'no such key' },
   },
+  // ---- for the Webhooks page (served at `/`, not part of this document)
+  {
+    method: 'get',
+    path: '/v1/me',
+    operationId: 'getPrincipal',
+    summary: 'Who the API key acts as, and whether keys are required',
+    description: 'With AUTH=off every request acts as an admin (`authRequired: false`).',
+    tag: 'api keys',
+    responses: [{ status: 200, description: 'the key\'s role and client', schema: principalViewSchema }],
+  },
+  {
+    method: 'get',
+    path: '/v1/calls/{callId}',
+    operationId: 'getCall',
+    summary: "A call: a page of its events in order, their deliveries, and its workflow in the Temporal Web UI",
+    tag: 'calls',
+    params: callIdParams,
+    query: callViewQuery,
+    responses: [{ status: 200, description: 'the call', schema: callViewSchema }],
+    errors: { 404: "the call has no event (or it is another client's)" },
+  },
+  {
+    method: 'get',
+    path: '/v1/endpoints/{id}/health',
+    operationId: 'getEndpointHealth',
+    summary: "An endpoint's attempts per hour (succeeded, failed, p50/p95 duration), failed deliveries waiting, latest delivery",
+    tag: 'endpoints',
+    params: endpointIdParams,
+    query: endpointHealthQuery,
+    responses: [{ status: 200, description: 'the endpoint\'s health', schema: endpointHealthSchema }],
+    errors: { 404: NO_ENDPOINT },
+  },
+  {
+    method: 'get',
+    path: '/v1/endpoint-health',
+    operationId: 'listEndpointHealth',
+    summary: 'The health of a page of endpoints, paged as GET /v1/endpoints pages them',
+    tag: 'endpoints',
+    query: endpointHealthListQuery,
+    responses: [{ status: 200, description: "a page of endpoints' health (a client key: its own client's only)", schema: endpointHealthListSchema }],
+    errors: { 403: OTHER_CLIENT },
+  },
   {
     method: 'get',
     path: '/healthz',
@@ -484,7 +538,14 @@ function buildOpenApiDocument(): OpenApiDocument {
       };
     }
     const errors: Partial<Record<ErrorStatus, string>> = {
-      ...((op.params || op.query || op.body) && { 400: ERROR_DESCRIPTIONS[400] }),
+      // A /v1 route that takes no body still reads one that is sent: it must be JSON and fit MAX_BODY_BYTES.
+      ...(isGuarded(op.path) &&
+        !op.body && {
+          400: `${op.params || op.query ? `${ERROR_DESCRIPTIONS[400]}, or` : 'a'} body was sent that is not valid JSON (invalid_json)`,
+          413: ERROR_DESCRIPTIONS[413],
+          415: ERROR_DESCRIPTIONS[415],
+        }),
+      ...(!isGuarded(op.path) && (op.params || op.query) && { 400: ERROR_DESCRIPTIONS[400] }),
       ...(op.body && {
         400: `${ERROR_DESCRIPTIONS[400]}, or the body is not valid JSON (invalid_json)`,
         413: ERROR_DESCRIPTIONS[413],

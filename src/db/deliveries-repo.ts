@@ -139,6 +139,8 @@ export interface DeliveryLogEntry {
 export interface DeliveryLogFilter {
   callId?: string;
   eventId?: string;
+  /** Deliveries of any of these events (the call view: the deliveries of one page of a call's events). */
+  eventIds?: string[];
   endpointId?: string;
   status?: DeliveryStatus;
   /** Created at or after / before these instants. */
@@ -161,6 +163,7 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
   };
   if (filter.callId !== undefined) add('d.call_id = ?', filter.callId);
   if (filter.eventId !== undefined) add('d.event_id = ?', filter.eventId);
+  if (filter.eventIds !== undefined) add('d.event_id = ANY (?::text[])', filter.eventIds);
   if (filter.endpointId !== undefined) add('d.endpoint_id = ?', filter.endpointId);
   if (filter.status !== undefined) add('d.status = ?', filter.status);
   if (filter.since !== undefined) add('d.created_at >= ?::timestamptz', filter.since);

@@ -83,3 +83,30 @@ export async function callClientId(db: Queryable, callId: string): Promise<strin
   const { rows } = await db.query<{ clientId: string }>('SELECT client_id AS "clientId" FROM events WHERE call_id = $1 LIMIT 1', [callId]);
   return rows[0]?.clientId;
 }
+
+/** One event of a call as the call view lists it. */
+export interface CallEventSummary {
+  id: string;
+  eventType: string;
+  /** `body.data.callStatus` as the event reported it, if it did. */
+  callStatus: string | null;
+  occurredAt: string;
+  receivedAt: string;
+}
+
+/**
+ * A page of a call's events in the order they were received (ties: by id), after the event
+ * `after` (the last id of the previous page). Uses events_call_idx (call_id, received_at).
+ */
+export async function listCallEvents(db: Queryable, callId: string, page: { limit: number; after?: string | undefined }): Promise<CallEventSummary[]> {
+  const { rows } = await db.query<CallEventSummary>(
+    `SELECT e.id, e.event_type AS "eventType", e.payload -> 'body' -> 'data' ->> 'callStatus' AS "callStatus",
+            to_json(e.occurred_at) #>> '{}' AS "occurredAt", to_json(e.received_at) #>> '{}' AS "receivedAt"
+     FROM events e
+     WHERE e.call_id = $1
+       AND ($2::text IS NULL OR (e.received_at, e.id) > (SELECT p.received_at, p.id FROM events p WHERE p.id = $2 AND p.call_id = $1))
+     ORDER BY e.received_at, e.id LIMIT $3`,
+    [callId, page.after ?? null, page.limit],
+  );
+  return rows;
+}

@@ -23,6 +23,16 @@ export const callDataSchema = z
   })
   .loose();
 
+/**
+ * An instant as a request may give one (ISO 8601, `Z` or an offset) and Postgres can store: zod
+ * takes year 0000 and offsets up to ±23:59, Postgres neither (no year 0, offsets up to ±15:59),
+ * so such an instant would fail the query with a 500.
+ */
+export const isoInstantSchema = z.iso
+  .datetime({ offset: true })
+  .refine((s) => !s.startsWith('0000-'), 'year 0000 is not a valid year')
+  .refine((s) => !/[+-](1[6-9]|2\d):\d\d$/.test(s), 'a UTC offset is at most ±15:59');
+
 export const eventIdSchema = z
   .string()
   .min(1)
@@ -34,7 +44,7 @@ export const submitEventSchema = z
   .object({
     id: eventIdSchema.optional().describe('Idempotency key; generated when absent. The same id is accepted once.'),
     eventType: z.enum(CALL_EVENT_TYPE_NAMES),
-    occurredAt: z.iso.datetime({ offset: true }).optional(),
+    occurredAt: isoInstantSchema.optional(),
     body: z
       .object({
         data: callDataSchema,

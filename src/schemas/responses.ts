@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { AuthView, EndpointView, RevealedAuth } from '../api/endpoint-view';
 import type { AttemptOutcome, DeliveryLogEntry, DeliveryStatus } from '../db/deliveries-repo';
-import type { StoredEvent } from '../db/events-repo';
+import type { CallEventSummary, StoredEvent } from '../db/events-repo';
+import type { EndpointHealth } from '../db/endpoint-health-repo';
 import type { PublishedSigningKey } from '../destinations/signing/signing-keys';
 import type { Rotation } from '../endpoint-auth';
 import { EVENT_TYPE_NAMES } from '../event-types';
@@ -242,3 +243,67 @@ export const apiKeySchema = z.strictObject({
 });
 export const createdApiKeySchema = apiKeySchema.extend({ key: z.string().describe('the key, in full: shown only here') }).strict();
 export const apiKeyListSchema = z.strictObject({ data: z.array(apiKeySchema), nextCursor: cursor });
+
+// ---- the Webhooks page: who the key is, endpoint health, a call's view
+
+export const principalViewSchema = z.strictObject({
+  role: z.enum(['admin', 'client']).describe('admin: acts for every client (an admin key, or anyone when keys are not required)'),
+  clientId: z.string().nullable().describe('the client a client key acts for; null for an admin'),
+  authRequired: z.boolean().describe('whether /v1 routes need an API key (AUTH)'),
+});
+
+const attemptStatsFields = {
+  succeeded: z.int().min(0).describe('attempts that succeeded'),
+  failed: z.int().min(0).describe('attempts that did not (retryable or final)'),
+  p50Ms: z.int().min(0).nullable().describe('median attempt duration, ms; null without attempts'),
+  p95Ms: z.int().min(0).nullable().describe('95th percentile of attempt duration, ms; null without attempts'),
+};
+
+export const endpointHealthSchema = z.strictObject({
+  endpointId: z.string(),
+  since: timestamp.describe('start of the first bucket (a whole hour)'),
+  until: timestamp.describe('end of the last bucket (the end of the current hour)'),
+  buckets: z.array(z.strictObject({ start: timestamp, ...attemptStatsFields })).describe('one per hour, oldest first'),
+  totals: z.strictObject({
+    ...attemptStatsFields,
+    successRate: z.number().min(0).max(1).nullable().describe('succeeded / attempts over the window; null without attempts'),
+  }),
+  failedWaiting: z.int().min(0).describe('deliveries that finally failed and were not sent again since (retry, recover); counted up to 10 000'),
+  failedWaitingCapped: z.boolean().describe('true when there are more than failedWaiting'),
+  lastDelivery: z
+    .strictObject({
+      id: z.string(),
+      eventType: z.string(),
+      callId: z.string(),
+      status: deliveryStatusSchema,
+      attemptCount: z.int().min(0),
+      lastStatusCode: z.int().nullable(),
+      lastError: z.string().nullable(),
+      createdAt: timestamp,
+      endedAt: timestamp.nullable(),
+    })
+    .nullable()
+    .describe('the endpoint\'s latest delivery; null when it has none'),
+});
+export const endpointHealthListSchema = z.strictObject({ data: z.array(endpointHealthSchema), nextCursor: cursor });
+
+export const callEventSummarySchema = z.strictObject({
+  id: z.string(),
+  eventType: z.string(),
+  callStatus: z.string().nullable().describe('body.data.callStatus as the event reported it'),
+  occurredAt: timestamp,
+  receivedAt: timestamp,
+});
+export const callViewSchema = z.strictObject({
+  callId: z.string(),
+  clientId: z.string(),
+  workflowUrl: z.string().nullable().describe("the call's workflow in the Temporal Web UI (TEMPORAL_UI_URL); null when none is configured"),
+  events: z.array(callEventSummarySchema).describe('a page of the call\'s events, in the order they were received'),
+  deliveries: z.array(deliveryLogEntrySchema).describe('the deliveries of the events of this page, in the order they were planned'),
+  nextCursor: cursor,
+});
+
+export type WebhooksPageTypesAgree = [
+  Assert<Agree<z.infer<typeof endpointHealthSchema>, EndpointHealth>>,
+  Assert<Agree<z.infer<typeof callEventSummarySchema>, CallEventSummary>>,
+];

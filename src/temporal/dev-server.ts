@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli } from './cli-location';
+import { explainDevServerStartFailure } from './cli-unavailable';
 import { logger } from '../logger';
 import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -12,6 +13,8 @@ import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
 export const DEV_SERVER_ARGS = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
 
 export interface DevServerOptions {
+  /** The Temporal CLI to run (`ensureTemporalCli`'s); else the one `findTemporalCli` finds, else the SDK downloads one. */
+  cliPath?: string;
   port?: number;
   uiPort?: number;
   namespace?: string;
@@ -33,7 +36,7 @@ export function devServerUiOrigins(uiPort: number): string[] {
  * workflows' search attributes are registered at start.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
-  const cli = findTemporalCli();
+  const cli = options.cliPath ?? findTemporalCli();
   logger.info({ cli: cli ?? 'SDK download' }, 'starting Temporal dev server');
   return TestWorkflowEnvironment.createLocal({
     server: {
@@ -49,5 +52,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ],
       searchAttributes: CALL_SEARCH_ATTRIBUTES,
     },
+  }).catch((err: unknown) => {
+    throw explainDevServerStartFailure(err);
   });
 }

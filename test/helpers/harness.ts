@@ -17,6 +17,7 @@ import { createDestinations, type Destinations } from '../../src/destinations';
 import { loadOrCreateSigningKeys, type SigningKeyRing } from '../../src/destinations/signing/signing-keys';
 import { logger } from '../../src/logger';
 import { findTemporalCli } from '../../src/temporal/cli-location';
+import { explainDevServerStartFailure } from '../../src/temporal/cli-unavailable';
 import { DEV_SERVER_ARGS, devServerUiOrigins } from '../../src/temporal/dev-server';
 import { payloadCodecFrom } from '../../src/temporal/payload-codec';
 import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
@@ -128,6 +129,9 @@ export class Harness {
           searchAttributes: CALL_SEARCH_ATTRIBUTES,
           ...(options.uiPort !== undefined && { ui: true, uiPort: options.uiPort }),
         },
+      }).catch((err: unknown) => {
+        // No CLI (a test file run alone, before `npm test` or `npm run temporal:cli` set one up) and no internet: say so.
+        throw explainDevServerStartFailure(err);
       }),
       createTestDatabase(),
       workflowBundle(),

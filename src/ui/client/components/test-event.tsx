@@ -1,0 +1,46 @@
+/** Send test event: a WEBHOOK_TEST to this endpoint, and the first attempt's outcome (status, latency, response excerpt). */
+import { useState } from 'preact/hooks';
+import { api, messageOf } from '../api';
+import type { EndpointKind, TestResult } from '../api-types';
+import { formatMs, statusLabel } from '../format';
+
+const OUTCOME_LABELS: Record<TestResult['outcome'], string> = {
+  succeeded: 'Succeeded',
+  retryable: 'Failed (would be retried)',
+  final: 'Failed (final)',
+};
+
+export function TestEvent(props: { endpointId: string; kind: EndpointKind; onDone?: () => void }) {
+  const [state, setState] = useState<{ busy: boolean; result: TestResult | null; error: string | null }>({ busy: false, result: null, error: null });
+  async function send() {
+    setState({ busy: true, result: null, error: null });
+    try {
+      const result = await api<TestResult>('POST', `/v1/endpoints/${props.endpointId}/test`);
+      setState({ busy: false, result, error: null });
+    } catch (err) {
+      setState({ busy: false, result: null, error: messageOf(err) });
+    }
+    props.onDone?.();
+  }
+  const { result } = state;
+  return (
+    <div class="test-event">
+      <button type="button" onClick={() => void send()} disabled={state.busy}>
+        Send test event
+      </button>
+      <div class="test-outcome" role="status" aria-live="polite">
+        {state.busy && 'Sending a test event…'}
+        {state.error && <span class="bad-text">Test event: {state.error}</span>}
+        {result && (
+          <div class={result.outcome === 'succeeded' ? 'outcome ok' : 'outcome bad'}>
+            <strong>Test event: {OUTCOME_LABELS[result.outcome]}</strong>
+            {result.statusCode !== null && ` · ${statusLabel(props.kind, result.statusCode)}`}
+            {` · ${formatMs(result.durationMs)}`}
+            {result.error && <div class="error-text">{result.error}</div>}
+            {result.responseExcerpt && <pre class="excerpt">{result.responseExcerpt}</pre>}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
