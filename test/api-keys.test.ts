@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { createApp, type AppDeps } from '../src/api/app';
+import type { AppDeps } from '../src/api/app';
 import { resolveAuth } from '../src/api/auth/auth-mode';
-import { closeServer, listen } from '../src/api/server';
 import { ConfigError, loadConfig } from '../src/config';
 import { eventually } from './helpers/eventually';
 import { Harness } from './helpers/harness';
@@ -14,31 +11,17 @@ import { createTestDatabase } from './helpers/postgres';
 
 const ADMIN_KEYS = ['key-one-0123456789abcdef', 'key-two-0123456789abcdef'];
 let h: Harness;
-const servers: Server[] = [];
 
 before(async () => {
   h = await Harness.start();
 });
 after(async () => {
-  for (const server of servers) await closeServer(server);
   await h?.stop();
 });
 
 /** An API on the harness's database and Temporal, with keys required. */
 async function keyedApi(auth: Partial<NonNullable<AppDeps['auth']>> = {}): Promise<(method: string, path: string, key?: string, body?: unknown) => Promise<Response>> {
-  const app = createApp({
-    pool: h.db.pool,
-    temporal: h.env.client,
-    taskQueue: h.taskQueue,
-    allowHttpUrls: true,
-    maxBodyBytes: 65_536,
-    signingKeys: h.signingKeys,
-    hmacSecretOverlapMs: 86_400_000,
-    auth: { mode: 'on', adminKeys: ADMIN_KEYS, ...auth },
-  });
-  const server = await listen(app, 0, '127.0.0.1');
-  servers.push(server);
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { base } = await h.startApi({ auth: { mode: 'on', adminKeys: ADMIN_KEYS, ...auth } });
   return (method, path, key, body) =>
     fetch(`${base}${path}`, {
       method,

@@ -35,15 +35,13 @@
  * operation (default 100); HOSTILE_ONLY=<text> keeps the operations whose `METHOD /path` has it.
  */
 import assert from 'node:assert/strict';
-import http, { type Server } from 'node:http';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import { createApp } from '../src/api/app';
-import { closeServer, listen } from '../src/api/server';
 import { errorEnvelopeSchema } from '../src/schemas/responses';
 import { eventually } from './helpers/eventually';
-import { FAST_SETTINGS, Harness } from './helpers/harness';
+import { Harness } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
 
 const ADMIN = 'admin-key-hostile-0123456789abcdef';
@@ -56,7 +54,6 @@ const ACCEPTED_CAP = 8;
 const UNKNOWN_ENDPOINT = `ep_${'0'.repeat(32)}`;
 
 let h: Harness;
-let server: Server;
 let port: number;
 let receiver: Receiver;
 /** One kept-alive connection: requests go one after another, as a client's would. */
@@ -262,19 +259,8 @@ async function expectStatus(method: string, target: string, body: unknown, statu
 before(async () => {
   h = await Harness.start();
   receiver = await Receiver.start();
-  const app = createApp({
-    pool: h.db.pool,
-    temporal: h.env.client,
-    taskQueue: h.taskQueue,
-    allowHttpUrls: true,
-    maxBodyBytes: MAX_BODY_BYTES,
-    signingKeys: h.signingKeys,
-    hmacSecretOverlapMs: 86_400_000,
-    deliverySettings: FAST_SETTINGS,
-    auth: { mode: 'on', adminKeys: [ADMIN] },
-  });
-  server = await listen(app, 0, '127.0.0.1');
-  port = (server.address() as AddressInfo).port;
+  const api = await h.startApi({ maxBodyBytes: MAX_BODY_BYTES, auth: { mode: 'on', adminKeys: [ADMIN] } });
+  port = (api.server.address() as AddressInfo).port;
 
   const key = (clientId: string) => expectStatus('POST', '/v1/api-keys', { kind: 'client', clientId, name: `${clientId} key` }, 201);
   const [keyA, keyF, doomedKey, revokedKey] = [await key('client-a'), await key('client-fuzz'), await key('client-fuzz'), await key('client-a')];
@@ -319,7 +305,6 @@ before(async () => {
 
 after(async () => {
   agent.destroy();
-  if (server) await closeServer(server);
   await h?.stop();
 });
 

@@ -4,18 +4,13 @@
  * below fails the test, so a new route cannot be added without saying who may call it.
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { createApp } from '../src/api/app';
-import { closeServer, listen } from '../src/api/server';
 import { eventually } from './helpers/eventually';
-import { FAST_SETTINGS, Harness } from './helpers/harness';
+import { Harness } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 let h: Harness;
-let server: Server;
 let base: string;
 let receiver: Receiver;
 
@@ -58,19 +53,7 @@ async function createdKey(clientId: string): Promise<{ id: string; key: string }
 before(async () => {
   h = await Harness.start();
   receiver = await Receiver.start();
-  const app = createApp({
-    pool: h.db.pool,
-    temporal: h.env.client,
-    taskQueue: h.taskQueue,
-    allowHttpUrls: true,
-    maxBodyBytes: 65_536,
-    signingKeys: h.signingKeys,
-    hmacSecretOverlapMs: 86_400_000,
-    deliverySettings: FAST_SETTINGS,
-    auth: { mode: 'on', adminKeys: [ADMIN] },
-  });
-  server = await listen(app, 0, '127.0.0.1');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base } = await h.startApi({ auth: { mode: 'on', adminKeys: [ADMIN] } }));
 
   const [a, b, revoked] = [await createdKey('client-a'), await createdKey('client-b'), await createdKey('client-a')];
   assert.equal((await call('DELETE', `/v1/api-keys/${revoked.id}`, ADMIN)).status, 200);
@@ -92,7 +75,6 @@ before(async () => {
 });
 
 after(async () => {
-  await closeServer(server);
   await h?.stop();
 });
 

@@ -8,16 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { createApp } from '../src/api/app';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../src/api/routes/webhooks-page';
-import { closeServer, listen } from '../src/api/server';
 import { chromiumMissing, launchChromium } from './helpers/browser';
 import { eventually } from './helpers/eventually';
-import { FAST_SETTINGS, Harness, ended } from './helpers/harness';
+import { Harness, ended } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
 import { SmtpSink } from './helpers/smtp';
 
@@ -37,26 +34,12 @@ before(async () => {
   if (missing) return;
   sink = await SmtpSink.start();
   h = await Harness.start({ smtpUrl: sink.url });
-  const app = createApp({
-    pool: h.db.pool,
-    temporal: h.env.client,
-    taskQueue: h.taskQueue,
-    allowHttpUrls: true,
-    maxBodyBytes: 65_536,
-    signingKeys: h.signingKeys,
-    hmacSecretOverlapMs: 86_400_000,
-    deliverySettings: FAST_SETTINGS,
-    auth: { mode: 'on', adminKeys: [ADMIN] },
-    temporalUiUrl: TEMPORAL_UI,
-  });
-  const server = await listen(app, 0, '127.0.0.1');
-  keyed = { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  keyed = await h.startApi({ auth: { mode: 'on', adminKeys: [ADMIN] }, temporalUiUrl: TEMPORAL_UI });
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (keyed) await closeServer(keyed.server);
   await h?.stop();
   await sink?.stop();
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
-import { createApp } from '../../src/api/app';
+import { createApp, type AppDeps } from '../../src/api/app';
 import { KeyRing } from '../../src/crypto/key-ring';
 import { configureSecretsKeyRing } from '../../src/crypto/secrets-key-ring';
 import { closeServer, listen } from '../../src/api/server';
@@ -112,7 +112,22 @@ export class Harness {
     private readonly bookkeepingPool: Pool,
     /** The Temporal client the API and worker use: `env.client`, or one with the payload codec (`payloadEncryptionKey`). */
     readonly client: Client,
+    /** What the harness's API was built with; `startApi` starts others from it. */
+    private readonly appDeps: AppDeps,
   ) {}
+
+  /** APIs started by `startApi`, stopped with the harness. */
+  private readonly extraServers: Server[] = [];
+
+  /**
+   * Another API on this harness's database, Temporal and worker, built with `overrides` (e.g.
+   * keys required: `{ auth: { mode: 'on', adminKeys: [...] } }`); stopped with the harness.
+   */
+  async startApi(overrides: Partial<AppDeps> = {}): Promise<{ base: string; server: Server }> {
+    const server = await listen(createApp({ ...this.appDeps, ...overrides }), 0, '127.0.0.1');
+    this.extraServers.push(server);
+    return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
     if (!runtimeInstalled) {
@@ -175,7 +190,7 @@ export class Harness {
       },
     });
     const workerRun = worker.run();
-    const app = createApp({
+    const appDeps: AppDeps = {
       pool: db.pool,
       temporal: client,
       taskQueue,
@@ -186,9 +201,10 @@ export class Harness {
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
       deliverySettings: settings,
       ...(payloadCodec && { payloadCodec, codecCorsOrigins: options.uiPort !== undefined ? devServerUiOrigins(options.uiPort) : [] }),
-    });
+    };
+    const app = createApp(appDeps);
     const server = await listen(app, options.apiPort ?? 0, '127.0.0.1');
-    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool, client);
+    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool, client, appDeps);
   }
 
   get baseUrl(): string {
@@ -257,6 +273,7 @@ export class Harness {
   async stop(): Promise<void> {
     try {
       await Receiver.stopAll();
+      for (const server of this.extraServers) await closeServer(server);
       await closeServer(this.server);
       this.worker.shutdown();
       await this.workerRun;
