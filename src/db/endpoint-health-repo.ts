@@ -5,7 +5,7 @@
  * of the window (delivery_attempts_started_idx), at most FAILED_WAITING_CAP rows counted per
  * endpoint, one index probe per endpoint for the latest delivery.
  */
-import type { DeliveryStatus } from './deliveries-repo';
+import type { DeliveryLogEntry } from './deliveries-repo';
 import type { Queryable } from './pool';
 
 /** Counting failed deliveries stops here: the page says "10000+" rather than scan a huge backlog. */
@@ -31,17 +31,11 @@ export interface HealthBucket extends AttemptStats {
   start: string;
 }
 
-export interface LastDelivery {
-  id: string;
-  eventType: string;
-  callId: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  endedAt: string | null;
-}
+/** An endpoint's latest delivery: the delivery log's fields without its attempts and actions. */
+export type LastDelivery = Pick<
+  DeliveryLogEntry,
+  'id' | 'eventType' | 'callId' | 'status' | 'attemptCount' | 'lastStatusCode' | 'lastError' | 'createdAt' | 'endedAt'
+>;
 
 export interface EndpointHealth {
   endpointId: string;

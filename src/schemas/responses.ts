@@ -270,18 +270,8 @@ export const endpointHealthSchema = z.strictObject({
   }),
   failedWaiting: z.int().min(0).describe('deliveries that finally failed and were not sent again since (retry, recover); counted up to 10 000'),
   failedWaitingCapped: z.boolean().describe('true when there are more than failedWaiting'),
-  lastDelivery: z
-    .strictObject({
-      id: z.string(),
-      eventType: z.string(),
-      callId: z.string(),
-      status: deliveryStatusSchema,
-      attemptCount: z.int().min(0),
-      lastStatusCode: z.int().nullable(),
-      lastError: z.string().nullable(),
-      createdAt: timestamp,
-      endedAt: timestamp.nullable(),
-    })
+  lastDelivery: deliveryLogEntrySchema
+    .pick({ id: true, eventType: true, callId: true, status: true, attemptCount: true, lastStatusCode: true, lastError: true, createdAt: true, endedAt: true })
     .nullable()
     .describe('the endpoint\'s latest delivery; null when it has none'),
 });
