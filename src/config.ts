@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { KeyRing } from './crypto/key-ring';
+import { logger } from './logger';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -79,6 +80,23 @@ const rateLimit = z
     return Number(match[1]) / { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
   });
 
+/** A cron expression of 5 fields (6 with seconds first), or `@hourly`, `@daily`… */
+const CRON = /^(?:@(?:yearly|annually|monthly|weekly|daily|midnight|hourly)|(?:\S+\s+){4,5}\S+)$/;
+
+/** When a Temporal Schedule fires: an interval (`1h`, `30m`; a minute at least) or a cron expression (`15 * * * *`, UTC). */
+const scheduleTiming = z
+  .string()
+  .trim()
+  .transform((text, ctx): { everyMs: number } | { cron: string } => {
+    if (CRON.test(text)) return { cron: text.replace(/\s+/g, ' ') };
+    const every = durationSchema.safeParse(text);
+    if (!every.success || every.data < 60_000) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is neither an interval of a minute or more (1h, 30m) nor a cron expression such as "15 * * * *"` });
+      return z.NEVER;
+    }
+    return { everyMs: every.data };
+  });
+
 export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -106,6 +124,10 @@ export const configSchema = z.object({
   RESPONSE_EXCERPT_BYTES: z.coerce.number().int().min(0).max(65_536).default(2048),
   CALL_IDLE_TIMEOUT: durationSchema.default(10 * 60_000),
   CALL_ABANDON_TIMEOUT: durationSchema.default(24 * 3_600_000),
+  /** Delivery payloads, attempts and events whose deliveries ended longer ago are purged (a Temporal Schedule); at least 1 h. */
+  RETENTION: durationSchema.pipe(z.number().min(3_600_000, 'must be at least 1h')).default(30 * 86_400_000),
+  /** When the retention schedule runs: an interval or a cron expression. */
+  RETENTION_SCHEDULE: scheduleTiming.default({ everyMs: 3_600_000 }),
   ALLOW_HTTP_URLS: bool.optional(),
   ALLOW_PRIVATE_NETWORKS: bool.optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
@@ -162,7 +184,11 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // A `.env` in the working directory fills in what the environment does not set.
-  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
+  if (env === process.env && existsSync('.env')) {
+    process.loadEnvFile('.env');
+    // The logger was made before `.env` was read: a LOG_LEVEL given there applies from here on.
+    if (process.env.LOG_LEVEL) logger.level = process.env.LOG_LEVEL;
+  }
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
