@@ -24,6 +24,7 @@ import { reportStartup, startupAddresses } from './startup-summary';
 import { cliSetupProgressOnStderr } from './temporal/cli-setup-progress';
 import { startDevServer } from './temporal/dev-server';
 import { ensureTemporalCli } from './temporal/ensure-cli';
+import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { dataConverterFrom } from './temporal/payload-codec';
 import { BOOKKEEPING_POOL_SIZE, activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
       port: config.TEMPORAL_DEV_PORT,
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
+      retentionMs: config.RETENTION,
       dbFilename: path.resolve(config.DATA_DIR, 'temporal.sqlite'),
       // The Web UI shows encrypted payloads decoded, through our codec endpoint (from the browser).
       ...(dataConverter && { uiCodecEndpoint: `${browserUrl(config.HOST, config.PORT)}/codec` }),
@@ -109,6 +111,8 @@ async function main(): Promise<void> {
       await nativeConnection.close();
     }
   });
+  // Retention runs as a Temporal Schedule (Schedules page of the Web UI): created, or brought up to RETENTION and RETENTION_SCHEDULE.
+  await ensureRetentionSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs: config.RETENTION, timing: config.RETENTION_SCHEDULE }, logger);
 
   const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth, temporalMetricsUrl }));
   const server = await listen(app, config.PORT, config.HOST);

@@ -17,6 +17,7 @@ import type { SigningKeyRing } from './destinations/signing/signing-keys';
 import { logger } from './logger';
 import { onShutdownSignal } from './shutdown';
 import { dataConverterFrom } from './temporal/payload-codec';
+import { ensureRetentionSchedule } from './temporal/retention-schedule';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
     ...workerSizingFrom(config),
     ...(dataConverter && { dataConverter }),
   });
+  await ensureRetentionSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs: config.RETENTION, timing: config.RETENTION_SCHEDULE }, logger);
   logger.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -12,6 +12,7 @@ import { ERROR_CHARS, FAILURES_KEPT } from '../workflows/call-record';
 import { deliver, deliverBatch } from './deliver';
 import { planRedelivery, skipDelivery } from './operator-actions';
 import { recoverPage } from './recover-page';
+import { purgeExpired } from './purge-expired';
 import type { RecoverRange } from '../db/deliveries-repo';
 
 export interface ActivityDeps {
@@ -77,6 +78,10 @@ export function createActivities(deps: ActivityDeps) {
       const skipped = await skipDelivery(books, deliveryId, source, reason);
       deps.logger.warn({ deliveryId, source, reason, skipped: skipped !== null, workflowId: workflowId() }, 'delivery skipped by operator');
       return skipped;
+    },
+    /** A batch of the retention purge (retentionWorkflow). */
+    async purgeExpired(cutoffIso: string, batchSize: number) {
+      return purgeExpired(deps, cutoffIso, batchSize);
     },
     async cancelCall(callId: string, source: string, reason: string): Promise<number> {
       const skipped = await cancelPendingDeliveries(books, callId, source, reason);

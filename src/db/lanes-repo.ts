@@ -96,7 +96,8 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      stored AS (
        INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at)
        SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now() FROM input i
-       WHERE NOT EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.client_id <> i.client_id)
+       -- A call's events all name one client, so any one of them tells the call's client (one index probe).
+       WHERE COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1), i.client_id) = i.client_id
        ORDER BY n
        ON CONFLICT (id) DO NOTHING
        RETURNING id
@@ -129,7 +130,7 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      )
      SELECT 'event' AS what, i.id AS "eventId", i.id IN (SELECT id FROM fresh) AS fresh,
             EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.id <> ALL ($1::text[])) AS "knownCall",
-            EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.client_id <> i.client_id) AS "otherClient",
+            COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1), i.client_id) <> i.client_id AS "otherClient",
             CASE WHEN $12 THEN (SELECT json_build_object('sameContent', o.payload_hash = i.payload_hash, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
              FROM events o WHERE o.id = i.id) END AS existing,
             NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord

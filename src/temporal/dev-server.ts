@@ -3,6 +3,7 @@ import { findTemporalCli } from './cli-location';
 import { explainDevServerStartFailure } from './cli-unavailable';
 import { logger } from '../logger';
 import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
+import { setNamespaceRetention } from './namespace-retention';
 
 /**
  * Dynamic config of every dev server callhook starts: eager activity execution, so the worker
@@ -23,6 +24,8 @@ export interface DevServerOptions {
   /** The Web UI decodes payloads through this codec endpoint (callhook's /codec, when payloads are encrypted). */
   uiCodecEndpoint?: string;
   extraArgs?: string[];
+  /** The namespace's retention of closed workflows (RETENTION), set once the server is up; the dev server's default (1 day) when absent. */
+  retentionMs?: number;
 }
 
 /** The origins the dev server's Web UI is opened at: what the codec endpoint allows by default (CORS). */
@@ -38,7 +41,7 @@ export function devServerUiOrigins(uiPort: number): string[] {
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const cli = options.cliPath ?? findTemporalCli();
   logger.info({ cli: cli ?? 'SDK download' }, 'starting Temporal dev server');
-  return TestWorkflowEnvironment.createLocal({
+  const env = await TestWorkflowEnvironment.createLocal({
     server: {
       ...(cli ? { executable: { type: 'existing-path' as const, path: cli } } : {}),
       ...(options.port !== undefined && { port: options.port }),
@@ -55,4 +58,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   }).catch((err: unknown) => {
     throw explainDevServerStartFailure(err);
   });
+  // `start-dev` has no retention flag: the namespace it created is updated (the same as `temporal operator namespace update --retention`).
+  if (options.retentionMs !== undefined) {
+    try {
+      await setNamespaceRetention(env.connection, options.namespace ?? env.namespace ?? 'default', options.retentionMs, logger);
+    } catch (err) {
+      await env.teardown().catch((teardownErr: unknown) => logger.error({ err: teardownErr }, 'stopping the dev server failed'));
+      throw err;
+    }
+  }
+  return env;
 }

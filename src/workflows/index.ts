@@ -1,2 +1,3 @@
 export { callWorkflow } from './call-workflow';
 export { recoverEndpointWorkflow } from './recover-workflow';
+export { retentionWorkflow } from './retention-workflow';

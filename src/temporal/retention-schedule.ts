@@ -1,0 +1,62 @@
+/**
+ * The `callhook-retention` Temporal Schedule: runs `retentionWorkflow` on RETENTION_SCHEDULE with RETENTION.
+ * Created at worker start-up, or brought up to date (spec, workflow arguments, task queue) when it exists;
+ * whether an operator paused it is left as it is.
+ */
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
+import type { Logger } from '../logger';
+import { RETENTION_WORKFLOW_TYPE, type RetentionInput } from '../workflows/retention-workflow';
+
+export const RETENTION_SCHEDULE_ID = 'callhook-retention';
+
+export interface RetentionScheduleOptions {
+  taskQueue: string;
+  /** RETENTION. */
+  retentionMs: number;
+  /** RETENTION_SCHEDULE: an interval or a cron expression. */
+  timing: { everyMs: number } | { cron: string };
+  /** Rows per table per batch; the workflow's default unless given. */
+  batchSize?: number;
+}
+
+export type RetentionScheduleOutcome = 'created' | 'updated';
+
+function specOf(timing: RetentionScheduleOptions['timing']): ScheduleSpec {
+  return 'cron' in timing ? { cronExpressions: [timing.cron] } : { intervals: [{ every: timing.everyMs }] };
+}
+
+/**
+ * Creates the retention schedule, or updates the existing one to `options`. Idempotent and safe from several
+ * workers at once (a concurrent create makes the other one update).
+ */
+export async function ensureRetentionSchedule(client: Client, options: RetentionScheduleOptions, logger: Logger): Promise<RetentionScheduleOutcome> {
+  const spec = specOf(options.timing);
+  const args: [RetentionInput] = [{ retentionMs: options.retentionMs, ...(options.batchSize !== undefined && { batchSize: options.batchSize }) }];
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: RETENTION_WORKFLOW_TYPE,
+    workflowId: RETENTION_SCHEDULE_ID,
+    taskQueue: options.taskQueue,
+    args,
+  };
+  // SKIP: a purge still running when the next is due is not doubled; the next one due after it ends runs.
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP };
+  const context = { scheduleId: RETENTION_SCHEDULE_ID, taskQueue: options.taskQueue, retentionMs: options.retentionMs, timing: options.timing };
+  let outcome: RetentionScheduleOutcome;
+  try {
+    await client.schedule.create({ scheduleId: RETENTION_SCHEDULE_ID, spec, action, policies });
+    outcome = 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) {
+      throw new Error(`could not create the retention schedule ${RETENTION_SCHEDULE_ID}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      await client.schedule.getHandle(RETENTION_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies } }));
+    } catch (updateErr) {
+      throw new Error(`could not update the retention schedule ${RETENTION_SCHEDULE_ID}: ${(updateErr as Error).message}`, { cause: updateErr });
+    }
+    outcome = 'updated';
+  }
+  logger.info({ ...context, outcome }, outcome === 'created' ? 'retention schedule created' : 'retention schedule up to date');
+  return outcome;
+}
