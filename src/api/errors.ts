@@ -1,6 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { logger } from '../logger';
+
+/** The Retry-After (seconds) of a 503 answered because Postgres is unreachable. */
+export const DATABASE_UNAVAILABLE_RETRY_AFTER_S = 5;
 
 /** An error the API answers with: `{ "error": { "code", "message", "details" } }`. */
 export class ApiError extends Error {
@@ -37,6 +41,12 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     if (err.type === 'entity.too.large') apiError = new ApiError(413, 'payload_too_large', `request body exceeds ${err.limit} bytes`);
     else if (err.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
     else apiError = new ApiError(err.status, 'bad_request', err.message);
+  } else if (isDatabaseUnavailable(err)) {
+    // Postgres is down or unreachable. Retrying is safe: an event's id is its idempotency key (an event
+    // stored and signalled before the failure is delivered once), and other writes are single statements or transactions.
+    logger.warn({ err, method: req.method, path: req.path }, 'request failed: postgres unavailable');
+    res.set('retry-after', String(DATABASE_UNAVAILABLE_RETRY_AFTER_S));
+    apiError = new ApiError(503, 'database_unavailable', `Postgres is unavailable (${(err as Error).message}); retry later (an event: with the same id)`);
   } else {
     logger.error({ err, method: req.method, path: req.path }, 'request failed');
     apiError = new ApiError(500, 'internal', 'internal error; see the server log');

@@ -84,6 +84,11 @@ export interface HarnessOptions {
   payloadEncryptionKey?: string;
   /** The API's port (e.g. known before the dev server starts, for `--ui-codec-endpoint`); any free one unless given. */
   apiPort?: number;
+  /**
+   * Rewrites the database URL the API and the worker connect with (e.g. to a TcpProxy's, to cut
+   * Postgres off); migrations and `db.pool` stay direct.
+   */
+  databaseUrlRewrite?: (url: string) => string;
 }
 
 export interface ApiResponse {
@@ -168,7 +173,9 @@ export class Harness {
       },
       signingKeys,
     );
-    const bookkeepingPool = createPool(db.url, BOOKKEEPING_POOL_SIZE);
+    const serviceUrl = options.databaseUrlRewrite?.(db.url) ?? db.url;
+    const bookkeepingPool = createPool(serviceUrl, BOOKKEEPING_POOL_SIZE);
+    const pool = serviceUrl === db.url ? db.pool : createPool(serviceUrl, 20);
     const settings = { ...FAST_SETTINGS, ...options.settings };
     const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey });
     const dataConverter = payloadCodec && { payloadCodecs: [payloadCodec] };
@@ -181,7 +188,7 @@ export class Harness {
       ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
       ...(dataConverter && { dataConverter }),
       deps: {
-        pool: db.pool,
+        pool,
         bookkeepingPool,
         destinations: destinations.registry,
         settings,
@@ -191,7 +198,7 @@ export class Harness {
     });
     const workerRun = worker.run();
     const appDeps: AppDeps = {
-      pool: db.pool,
+      pool,
       temporal: client,
       taskQueue,
       allowHttpUrls: true,
@@ -279,6 +286,7 @@ export class Harness {
       await this.workerRun;
       this.destinations.close();
       await this.bookkeepingPool.end();
+      if (this.appDeps.pool !== this.db.pool) await this.appDeps.pool.end();
       await this.env.teardown();
       await this.db.drop();
     } finally {
