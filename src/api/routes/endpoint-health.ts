@@ -8,9 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { endpointHealth, healthWindowEndingNow, type EndpointHealth } from '../../db/endpoint-health-repo';
-import { listEndpoints } from '../../db/endpoints-repo';
-import { assertMayActFor, clientScope, principalOf } from '../auth/principal';
-import { visibleEndpoint } from '../endpoint-access';
+import { visibleEndpoint, visibleEndpointsPage } from '../endpoint-access';
 import { parse } from '../validate';
 import { endpointIdParams, listEndpointsQuery } from './endpoints';
 
@@ -36,10 +34,7 @@ export function endpointHealthRouter(deps: { pool: Pool }): { endpoints: Router;
 
   list.get('/', async (req, res) => {
     const query = parse(endpointHealthListQuery, req.query, 'query');
-    const principal = principalOf(res);
-    if (query.clientId !== undefined) assertMayActFor(principal, query.clientId, 'query.clientId');
-    const clientId = clientScope(principal) ?? query.clientId;
-    const page = await listEndpoints(deps.pool, { ...query, ...(clientId !== undefined && { clientId }) });
+    const page = await visibleEndpointsPage(deps.pool, res, query);
     const ids = page.map((e) => e.id);
     const health = ids.length === 0 ? new Map<string, EndpointHealth>() : await endpointHealth(deps.pool, ids, healthWindowEndingNow(query.hours));
     res.json({ data: ids.map((id) => health.get(id)), nextCursor: page.length === query.limit ? ids[ids.length - 1]! : null });

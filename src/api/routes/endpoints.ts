@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
-import { countClientEndpointsLocked, insertEndpoint, listEndpoints, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
+import { countClientEndpointsLocked, insertEndpoint, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
 import { currentSecret, generateSecret, isRotatable, resolveAuth, rotateSecret } from '../../endpoint-auth';
 import { newId } from '../../ids';
 import {
@@ -18,8 +18,8 @@ import {
   type EndpointAuthInput,
 } from '../../schemas/endpoint';
 import { ApiError } from '../errors';
-import { assertMayActFor, clientScope, principalOf } from '../auth/principal';
-import { visibleEndpoint } from '../endpoint-access';
+import { assertMayActFor, principalOf } from '../auth/principal';
+import { visibleEndpoint, visibleEndpointsPage } from '../endpoint-access';
 import { authView, createdEndpointView, endpointView } from '../endpoint-view';
 import { parse } from '../validate';
 
@@ -97,10 +97,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
 
   router.get('/', async (req, res) => {
     const query = parse(listEndpointsQuery, req.query, 'query');
-    const principal = principalOf(res);
-    if (query.clientId !== undefined) assertMayActFor(principal, query.clientId, 'query.clientId');
-    const clientId = clientScope(principal) ?? query.clientId;
-    const endpoints = await listEndpoints(deps.pool, { ...query, ...(clientId !== undefined && { clientId }) });
+    const endpoints = await visibleEndpointsPage(deps.pool, res, query);
     const nextCursor = endpoints.length === query.limit ? endpoints[endpoints.length - 1]!.id : null;
     res.json({ data: endpoints.map(endpointView), nextCursor });
   });
