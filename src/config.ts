@@ -124,6 +124,12 @@ export const configSchema = z.object({
   RESPONSE_EXCERPT_BYTES: z.coerce.number().int().min(0).max(65_536).default(2048),
   CALL_IDLE_TIMEOUT: durationSchema.default(10 * 60_000),
   CALL_ABANDON_TIMEOUT: durationSchema.default(24 * 3_600_000),
+  /** An endpoint whose every delivery has failed for this long is disabled (a WEBHOOK_ENDPOINT_DISABLED event tells its client); `off`: never. */
+  ENDPOINT_DISABLE_AFTER: z.preprocess((v) => (v === 'off' ? '0' : v), durationSchema).default(5 * 86_400_000),
+  /** The circuit breaker opens when this many calls have failed on an endpoint since its last success; 0: no breaker. */
+  CIRCUIT_BREAKER_CALLS: z.coerce.number().int().min(0).max(1000).default(5),
+  /** How long an open circuit sends nothing before one probe may go. */
+  CIRCUIT_BREAKER_COOLDOWN: durationSchema.pipe(z.number().min(100, 'must be at least 100ms')).default(60_000),
   /** Delivery payloads, attempts and events whose deliveries ended longer ago are purged (a Temporal Schedule); at least 1 h. */
   RETENTION: durationSchema.pipe(z.number().min(3_600_000, 'must be at least 1h')).default(30 * 86_400_000),
   /** When the retention schedule runs: an interval or a cron expression. */

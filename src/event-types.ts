@@ -16,6 +16,8 @@ export const EVENT_TYPES = {
   INBOUND_CALL_ERROR: { title: 'Inbound call error', terminal: true, system: false },
   /** A delivery of this client's finally failed (the Recover seed's webhook.delivery_failed). */
   WEBHOOK_DELIVERY_FAILED: { title: 'Webhook delivery failed', terminal: false, system: true },
+  /** One of this client's endpoints was disabled by callhook (410 Gone, or failing for ENDPOINT_DISABLE_AFTER). */
+  WEBHOOK_ENDPOINT_DISABLED: { title: 'Webhook endpoint disabled', terminal: false, system: true },
   /** Sent by `POST /v1/endpoints/:id/test` to that endpoint only. */
   WEBHOOK_TEST: { title: 'Webhook test', terminal: true, system: true },
 } as const satisfies Record<string, { title: string; terminal: boolean; system: boolean }>;
@@ -38,6 +40,7 @@ export const SUBSCRIBABLE_EVENT_TYPE_NAMES = EVENT_TYPE_NAMES.filter((name) => n
 
 export const DELIVERY_FAILED_EVENT: EventType = 'WEBHOOK_DELIVERY_FAILED';
 export const TEST_EVENT: EventType = 'WEBHOOK_TEST';
+export const ENDPOINT_DISABLED_EVENT: EventType = 'WEBHOOK_ENDPOINT_DISABLED';
 
 export function isSystemEventType(eventType: string): boolean {
   return eventType in EVENT_TYPES && EVENT_TYPES[eventType as EventType].system;

@@ -35,3 +35,24 @@ export const deliveriesEnded = new Counter({
   labelNames: ['kind', 'outcome'] as const,
   registers: [registry],
 });
+
+export const deliveriesHeld = new Counter({
+  name: 'callhook_deliveries_held_total',
+  help: 'Deliveries not attempted because their endpoint may not be sent to now, by reason (paused, circuit_open, rate_limited)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const circuitTransitions = new Counter({
+  name: 'callhook_circuit_transitions_total',
+  help: 'Endpoint circuit breakers opened (or opened again after a failed probe) and closed',
+  labelNames: ['to'] as const,
+  registers: [registry],
+});
+
+export const endpointsDisabled = new Counter({
+  name: 'callhook_endpoints_disabled_total',
+  help: 'Endpoints disabled by callhook, by cause (gone: a 410; failing: every delivery failed for ENDPOINT_DISABLE_AFTER)',
+  labelNames: ['cause'] as const,
+  registers: [registry],
+});

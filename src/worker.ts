@@ -11,6 +11,7 @@ import { secretsKeyRingFrom } from './crypto/secrets-key-ring-from-config';
 import { createPool } from './db/pool';
 import { migrate } from './db/migrate';
 import { deliverySettingsFrom } from './delivery-settings';
+import { endpointHealthSettingsFrom } from './endpoint-health-settings';
 import { createDestinations } from './destinations';
 import { signingKeysFrom } from './destinations/signing/from-config';
 import type { SigningKeyRing } from './destinations/signing/signing-keys';
@@ -72,7 +73,14 @@ export function activityDepsFrom(
 ): { deps: ActivityDeps; close(): void } {
   const destinations = createDestinations(config, signingKeys);
   return {
-    deps: { ...pools, destinations: destinations.registry, settings: deliverySettingsFrom(config), logger, ...(temporal && { temporal }) },
+    deps: {
+      ...pools,
+      destinations: destinations.registry,
+      settings: deliverySettingsFrom(config),
+      health: endpointHealthSettingsFrom(config),
+      logger,
+      ...(temporal && { temporal }),
+    },
     close: destinations.close,
   };
 }

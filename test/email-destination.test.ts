@@ -33,6 +33,11 @@ const endpoint: Endpoint = {
   auth: { type: 'none' },
   description: null,
   active: true,
+  rateLimit: null,
+  pausedAt: null,
+  pausedBy: null,
+  disabledReason: null,
+  disabledAt: null,
   createdAt: '2026-05-12T00:00:00Z',
   updatedAt: '2026-05-12T00:00:00Z',
 };

@@ -46,6 +46,7 @@ async function endpoint(id: string, clientId = 'client-h'): Promise<string> {
     auth: { type: 'none' },
     description: null,
     active: true,
+    rateLimit: null,
   });
   return id;
 }

@@ -32,8 +32,8 @@ async function setCreatedAt(harness: Harness, deliveryId: string, at: Date): Pro
   assert.equal(rowCount, 1);
 }
 
-/** A receiver that answers `failing` (410 by default) until `heal()`, then 200. */
-async function switchableReceiver(failing = 410) {
+/** A receiver that answers `failing` (422 by default) until `heal()`, then 200. */
+async function switchableReceiver(failing = 422) {
   let healthy = false;
   const receiver = await Receiver.start(() => (healthy ? { status: 200, body: 'ok' } : { status: failing, body: 'no' }));
   return Object.assign(receiver, { heal: () => (healthy = true) });
@@ -45,12 +45,12 @@ const actionsOf = (d: DeliveryLogEntry) => d.actions.map((a) => [a.action, a.sou
 describe('POST /v1/deliveries/:id/retry', () => {
   test('a finally failed delivery is sent again; the log numbers on and records the action', async () => {
     const { clientId, callId } = ids('retry');
-    const receiver = await switchableReceiver(410);
+    const receiver = await switchableReceiver(422);
     await h.createEndpoint({ clientId, url: receiver.url });
     await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId });
     const [failed] = await h.waitForDeliveries(callId, (l) => ended(l, 1));
     assert.equal(failed!.status, 'failed');
-    assert.deepEqual(attemptsOf(failed!), [[1, 410, 'final']]);
+    assert.deepEqual(attemptsOf(failed!), [[1, 422, 'final']]);
 
     receiver.heal();
     const response = await h.api('POST', `/v1/deliveries/${failed!.id}/retry`);
@@ -58,7 +58,7 @@ describe('POST /v1/deliveries/:id/retry', () => {
     assert.deepEqual(response.body, { deliveryId: failed!.id, callId });
     const [delivery] = await h.waitForDeliveries(callId, (l) => l[0]?.status === 'succeeded');
     assert.deepEqual(attemptsOf(delivery!), [
-      [1, 410, 'final'],
+      [1, 422, 'final'],
       [2, 200, 'succeeded'],
     ]);
     assert.deepEqual(actionsOf(delivery!), [['redeliver', 'api']]);
@@ -102,8 +102,8 @@ describe('POST /v1/deliveries/:id/retry', () => {
 
   test('a failed delivery to a deleted endpoint is not retryable, nor listed by call redelivery', async () => {
     const { clientId, callId } = ids('retry-deleted');
-    const gone = await switchableReceiver(410);
-    const kept = await switchableReceiver(410);
+    const gone = await switchableReceiver(422);
+    const kept = await switchableReceiver(422);
     const goneId = await h.createEndpoint({ clientId, url: gone.url });
     const keptId = await h.createEndpoint({ clientId, url: kept.url });
     await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId });
@@ -147,7 +147,7 @@ describe('retry after the call workflow has finished', () => {
 
   test('signal-with-start starts a new run that redelivers, then finishes on its own', async () => {
     const { clientId, callId } = ids('closed');
-    const receiver = await switchableReceiver(410);
+    const receiver = await switchableReceiver(422);
     await h2.createEndpoint({ clientId, url: receiver.url });
     await h2.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId, data: { callStatus: 'COMPLETED' } });
     const [failed] = await h2.waitForDeliveries(callId, (l) => ended(l, 1));
@@ -164,7 +164,7 @@ describe('retry after the call workflow has finished', () => {
     assert.equal(response.status, 202);
     const [delivery] = await h2.waitForDeliveries(callId, (l) => l[0]?.status === 'succeeded');
     assert.deepEqual(attemptsOf(delivery!), [
-      [1, 410, 'final'],
+      [1, 422, 'final'],
       [2, 200, 'succeeded'],
     ]);
     assert.deepEqual(actionsOf(delivery!), [['redeliver', 'api']]);
@@ -179,7 +179,7 @@ describe('retry after the call workflow has finished', () => {
 
   test('a new run started by a retry knows the call: its other failures, status and last event', async () => {
     const { clientId, callId } = ids('closed2');
-    const receiver = await switchableReceiver(410);
+    const receiver = await switchableReceiver(422);
     await h2.createEndpoint({ clientId, url: receiver.url });
     await h2.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId, data: { callStatus: 'IN_PROGRESS' } });
     await h2.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId, data: { callStatus: 'COMPLETED' } });
@@ -195,7 +195,7 @@ describe('retry after the call workflow has finished', () => {
     assert.notEqual(run.runId, firstRun);
     const state = await handle.query(stateQuery);
     assert.equal(state.deliveryState, 'failed');
-    assert.deepEqual(state.failures.map((f) => [f.deliveryId, f.error]).sort(), [[log[0]!.id, 'HTTP 410'], [log[1]!.id, 'HTTP 410']].sort());
+    assert.deepEqual(state.failures.map((f) => [f.deliveryId, f.error]).sort(), [[log[0]!.id, 'HTTP 422'], [log[1]!.id, 'HTTP 422']].sort());
     assert.equal(run.searchAttributes.CallStatus?.[0], 'COMPLETED');
     assert.equal(run.searchAttributes.LastEventType?.[0], 'OUTBOUND_CALL_COMPLETED');
     assert.equal(run.searchAttributes.DeliveryState?.[0], 'failed');
@@ -205,8 +205,8 @@ describe('retry after the call workflow has finished', () => {
 describe('POST /v1/calls/:callId/redeliver', () => {
   test('{endpointId} redelivers that endpoint\'s failures in order; {} the rest', async () => {
     const { clientId, callId } = ids('redeliver');
-    const a = await switchableReceiver(410);
-    const b = await switchableReceiver(410);
+    const a = await switchableReceiver(422);
+    const b = await switchableReceiver(422);
     const endpointA = await h.createEndpoint({ clientId, url: a.url });
     const endpointB = await h.createEndpoint({ clientId, url: b.url });
     const calling = await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
@@ -275,8 +275,8 @@ describe('POST /v1/endpoints/:id/recover', () => {
     const { clientId, callId } = ids('recover');
     const call1 = `${callId}-a`;
     const call2 = `${callId}-b`;
-    const e = await switchableReceiver(410);
-    const f = await switchableReceiver(410);
+    const e = await switchableReceiver(422);
+    const f = await switchableReceiver(422);
     const endpointE = await h.createEndpoint({ clientId, url: e.url });
     const endpointF = await h.createEndpoint({ clientId, url: f.url });
     for (const call of [call1, call2]) {
@@ -442,7 +442,7 @@ describe('GET /v1/endpoints/:id/deliveries', () => {
   test('filters by status and time, pages with limit and after', async () => {
     const { clientId, callId } = ids('list');
     const failing = new Set(['OUTBOUND_CALL_CONNECTED', 'INBOUND_CALL_ESTABLISHED']);
-    const receiver = await Receiver.start((r) => (failing.has(eventTypeOf(r)) ? { status: 410 } : { status: 200 }));
+    const receiver = await Receiver.start((r) => (failing.has(eventTypeOf(r)) ? { status: 422 } : { status: 200 }));
     const other = await Receiver.start();
     const endpointId = await h.createEndpoint({ clientId, url: receiver.url });
     const otherId = await h.createEndpoint({ clientId, url: other.url });
@@ -583,7 +583,7 @@ describe('GET /metrics', () => {
     const start = values(before);
 
     const { clientId, callId } = ids('metrics');
-    const receiver = await Receiver.start((r) => (eventTypeOf(r) === 'INBOUND_CALL_ERROR' ? { status: 410 } : { status: 200 }));
+    const receiver = await Receiver.start((r) => (eventTypeOf(r) === 'INBOUND_CALL_ERROR' ? { status: 422 } : { status: 200 }));
     await h.createEndpoint({ clientId, url: receiver.url });
     await h.emit(callId, 'INBOUND_CALL_ESTABLISHED', { clientId });
     await h.emit(callId, 'INBOUND_CALL_ERROR', { clientId, errors: [{ code: 'E', message: 'm' }] });

@@ -20,7 +20,7 @@ describe('operating calls from Temporal', () => {
     const clientId = 'client-op1';
     const callId = `call-op1-${Date.now()}`;
     let healthy = false;
-    const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 410, body: 'gone' }));
+    const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 422, body: 'gone' }));
     const endpointId = await h.createEndpoint({ clientId, url: receiver.url });
     await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId, data: { callStatus: 'CALLING' } });
     await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId, data: { callStatus: 'COMPLETED' } });
@@ -41,8 +41,8 @@ describe('operating calls from Temporal', () => {
     const state = await handle.query(stateQuery);
     assert.equal(state.deliveryState, 'failed');
     assert.deepEqual(state.failures.map((f) => [f.eventType, f.endpointId, f.error]), [
-      ['OUTBOUND_CALL_COMPLETED', endpointId, 'HTTP 410'],
-      ['OUTBOUND_CALL_CALLING', endpointId, 'HTTP 410'],
+      ['OUTBOUND_CALL_COMPLETED', endpointId, 'HTTP 422'],
+      ['OUTBOUND_CALL_CALLING', endpointId, 'HTTP 422'],
     ]);
 
     // The delivery activities carry a summary the UI shows: the events they send, in order, and where.
@@ -62,8 +62,8 @@ describe('operating calls from Temporal', () => {
     const log = await h.waitForDeliveries(callId, (l) => l.every((d) => d.status === 'succeeded'));
     assert.deepEqual(receiver.requests.slice(-2).map(eventTypeOf), ['OUTBOUND_CALL_CALLING', 'OUTBOUND_CALL_COMPLETED']);
     assert.deepEqual(log.map((d) => d.attempts.map((a) => [a.attemptNumber, a.statusCode])), [
-      [[1, 410], [2, 200]],
-      [[1, 410], [2, 200]],
+      [[1, 422], [2, 200]],
+      [[1, 422], [2, 200]],
     ]);
     assert.deepEqual(log.map((d) => d.actions.map((a) => [a.action, a.source])), [[['redeliver', 'temporal-ui']], [['redeliver', 'temporal-ui']]]);
     await eventually(async () => ((await handle.query(stateQuery)).deliveryState === 'ok' ? true : undefined), 'DeliveryState ok');

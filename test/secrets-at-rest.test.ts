@@ -80,6 +80,7 @@ function endpointFields(fields: Partial<NewEndpoint> & Pick<NewEndpoint, 'kind'>
     auth: { type: 'none' },
     description: null,
     active: true,
+    rateLimit: null,
     ...fields,
   };
 }

@@ -67,8 +67,8 @@ describe('operating calls from the Temporal Web UI (real browser)', () => {
     const failingCall = `call-ui-failed-${stamp}`;
     const healthyCall = `call-ui-ok-${stamp}`;
     let healthy = false;
-    // 410 is final: one attempt, then the delivery has failed for good.
-    const receiver = await Receiver.start((r) => (healthy || callIdOf(r) !== failingCall ? { status: 200 } : { status: 410, body: 'gone' }));
+    // 422 is final (a 410 would disable the endpoint): one attempt, then the delivery has failed for good.
+    const receiver = await Receiver.start((r) => (healthy || callIdOf(r) !== failingCall ? { status: 200 } : { status: 422, body: 'gone' }));
     const requestsOf = (callId: string) => receiver.requests.filter((r) => callIdOf(r) === callId);
     const endpointId = await harness.createEndpoint({ clientId, url: receiver.url });
     await harness.emit(healthyCall, 'OUTBOUND_CALL_COMPLETED', { clientId, data: { callStatus: 'COMPLETED' } });
@@ -120,7 +120,7 @@ describe('operating calls from the Temporal Web UI (real browser)', () => {
         const requests = requestsOf(failingCall);
         assert.deepEqual(requests.map(eventTypeOf), ['OUTBOUND_CALL_COMPLETED', 'OUTBOUND_CALL_COMPLETED']);
         assert.equal(requests[1]!.headers['x-recho-delivery-id'], requests[0]!.headers['x-recho-delivery-id']);
-        assert.deepEqual(log[0]!.attempts.map((a) => [a.attemptNumber, a.statusCode]), [[1, 410], [2, 200]]);
+        assert.deepEqual(log[0]!.attempts.map((a) => [a.attemptNumber, a.statusCode]), [[1, 422], [2, 200]]);
         assert.deepEqual(log[0]!.actions.map((a) => [a.action, a.source]), [['redeliver', 'temporal-ui']]);
         // It was the UI's signal, with the input typed in the dialog.
         const history = await harness.env.client.workflow.getHandle(failingCall).fetchHistory();

@@ -312,8 +312,8 @@ describe('the Webhooks page (real browser)', () => {
     const harness = h;
     const clientId = `client-page-log-${Date.now()}`;
     let fixed = false;
-    // 410 is final: one attempt, then the delivery has failed for good.
-    const receiver = await Receiver.start(() => (fixed ? { status: 200, body: 'fixed' } : { status: 410, body: 'gone for now' }));
+    // 422 is final (a 410 would disable the endpoint): one attempt, then the delivery has failed for good.
+    const receiver = await Receiver.start(() => (fixed ? { status: 200, body: 'fixed' } : { status: 422, body: 'gone for now' }));
     await harness.createEndpoint({ clientId, url: receiver.url });
     const callId = `call-page-${Date.now()}`;
     await harness.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId, data: { callStatus: 'COMPLETED' } });
@@ -334,7 +334,7 @@ describe('the Webhooks page (real browser)', () => {
       await row.getByRole('button', { name: 'Attempts' }).click();
       const attempts = row.getByRole('table');
       await attempts.getByText('gone for now').waitFor();
-      await attempts.getByText('410', { exact: true }).waitFor();
+      await attempts.getByText('422', { exact: true }).waitFor();
 
       fixed = true;
       await row.getByRole('button', { name: 'Retry' }).click();

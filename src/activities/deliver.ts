@@ -7,7 +7,11 @@ import { TEST_EVENT } from '../event-types';
 import { attemptDuration, deliveriesEnded, deliveryAttempts } from '../metrics';
 import { attemptFailedSignal } from '../workflows/messages';
 import type { AttemptResult, DestinationRegistry } from '../destinations/destination';
+import { DEFAULT_ENDPOINT_HEALTH, type EndpointHealthSettings } from '../endpoint-health-settings';
 import type { Logger } from '../logger';
+import type { Hold } from '../workflows/messages';
+import { countAttemptHealth } from './count-attempt-health';
+import { passGate } from './endpoint-gate';
 
 export interface DeliverDeps {
   pool: Pool;
@@ -15,6 +19,8 @@ export interface DeliverDeps {
   destinations: DestinationRegistry;
   settings: DeliverySettings;
   logger: Logger;
+  /** Circuit breaker and auto-disable; the configuration's defaults when absent. */
+  health?: EndpointHealthSettings;
 }
 
 /** An attempt ends this long before its activity's start-to-close timeout, whatever happens. */
@@ -29,7 +35,9 @@ export type BatchOutcome =
   | { deliveryId: string; outcome: 'ended' }
   | { deliveryId: string; outcome: 'failed'; error: string }
   /** A retryable failure: the batch stops here; the workflow hands it to the per-delivery retry policy. */
-  | { deliveryId: string; outcome: 'retrying'; error: string; attempts: number; nextAttemptAt: number };
+  | { deliveryId: string; outcome: 'retrying'; error: string; attempts: number; nextAttemptAt: number }
+  /** Not attempted: its endpoint may not be sent to now (paused, circuit open, rate limited). The batch stops here; the lane waits. */
+  | { deliveryId: string; outcome: 'held'; hold: Hold };
 
 export interface BatchResult {
   /** In lane order; deliveries after the last one listed were not reached (time budget, or a retrying one). */
@@ -54,6 +62,10 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
     if (await markDeliveryFailed(deps.pool, ctx.deliveryId, error)) deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'failed' });
     return { kind: 'failed', type: DeliveryErrorType.endpointUnavailable, error, round };
   }
+  const health = deps.health ?? DEFAULT_ENDPOINT_HEALTH;
+  const hold = await passGate({ pool: deps.pool, health, probeForMs: deps.settings.attemptTimeoutMs + 5_000 }, ctx, cancel);
+  if (hold) return { kind: 'held', hold };
+  if (cancel.aborted) return { kind: 'unsent', error: 'cancelled while waiting for a rate-limit slot' };
   const timeoutMs = Math.min(deps.settings.attemptTimeoutMs, deadline - Date.now());
   if (timeoutMs <= 0) return { kind: 'unsent', error: 'no time left for an attempt in this activity' };
 
@@ -83,6 +95,7 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
     ends,
     nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt),
   });
+  await countAttemptHealth({ pool: deps.pool, health, logger: deps.logger, ...(deps.temporal && { temporal: deps.temporal }) }, ctx, result);
   deliveryAttempts.inc({ kind: endpoint.kind, outcome: result.outcome });
   attemptDuration.observe({ kind: endpoint.kind, outcome: result.outcome }, durationMs / 1000);
   if (ends && ctx.status === 'pending') deliveriesEnded.inc({ kind: endpoint.kind, outcome: ends });
@@ -102,7 +115,8 @@ type AttemptOutcome =
   | { kind: 'succeeded'; statusCode: number | null }
   | { kind: 'failed'; type: string; error: string; statusCode?: number | null; round: number }
   | { kind: 'retrying'; error: string; statusCode: number | null; round: number; delayMs: number; nextAttemptAt: number }
-  | { kind: 'unsent'; error: string };
+  | { kind: 'unsent'; error: string }
+  | { kind: 'held'; hold: Hold };
 
 /**
  * Runs `work` with this activity's bounds: an abort signal that fires on cancellation (skip,
@@ -125,6 +139,7 @@ async function bounded<T>(work: (deadline: number, cancel: AbortSignal) => Promi
  * one fails retryably (it is handed back, to be retried by the per-delivery retry policy) or the
  * time budget is spent. Final failures end their delivery and the batch goes on, as a lane does.
  * Deliveries that ended meanwhile (skipped, or delivered by an earlier batch) are passed over.
+ * A delivery its endpoint holds (paused, circuit open, rate limited) stops the batch unattempted.
  * It has no retries of its own beyond infrastructure errors: delivery outcomes are its result.
  */
 export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: string[]; budgetMs: number }): Promise<BatchResult> {
@@ -143,6 +158,10 @@ export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: stri
       const attempt = await attemptOne(deps, ctx, deadline, cancel);
       if (cancel.aborted) throw new CancelledFailure('batch cancelled');
       if (attempt.kind === 'unsent') break;
+      if (attempt.kind === 'held') {
+        outcomes.push({ deliveryId, outcome: 'held', hold: attempt.hold });
+        break;
+      }
       if (attempt.kind === 'succeeded') outcomes.push({ deliveryId, outcome: 'succeeded' });
       else if (attempt.kind === 'failed') outcomes.push({ deliveryId, outcome: 'failed', error: attempt.error });
       else {
@@ -161,7 +180,7 @@ export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: stri
  * delivery (final, or the last one) marks it failed itself. A delivery that ended meanwhile
  * (skipped, delivered) is not sent again.
  */
-export async function deliver(deps: DeliverDeps, input: { deliveryId: string }): Promise<{ statusCode: number | null }> {
+export async function deliver(deps: DeliverDeps, input: { deliveryId: string }): Promise<{ statusCode: number | null; held?: Hold }> {
   return bounded(async (deadline, cancel) => {
     const ctx = (await loadDeliveryContexts(deps.pool, [input.deliveryId])).get(input.deliveryId);
     if (!ctx) throw ApplicationFailure.create({ type: DeliveryErrorType.notFound, message: `delivery ${input.deliveryId} does not exist` });
@@ -171,6 +190,9 @@ export async function deliver(deps: DeliverDeps, input: { deliveryId: string }):
     switch (attempt.kind) {
       case 'succeeded':
         return { statusCode: attempt.statusCode };
+      case 'held':
+        // Not an attempt: the workflow waits, then runs this again with the attempts it had.
+        return { statusCode: null, held: attempt.hold };
       case 'unsent':
         throw ApplicationFailure.create({ type: DeliveryErrorType.retryable, message: attempt.error });
       case 'failed':

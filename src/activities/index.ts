@@ -14,6 +14,9 @@ import { planRedelivery, skipDelivery } from './operator-actions';
 import { recoverPage } from './recover-page';
 import { purgeExpired } from './purge-expired';
 import type { RecoverRange } from '../db/deliveries-repo';
+import { callDeliversTo, pauseEndpoint, resumeEndpoint } from '../db/endpoint-state-repo';
+import type { EndpointHealthSettings } from '../endpoint-health-settings';
+import { wakeHeldCalls } from './wake-held-calls';
 
 export interface ActivityDeps {
   /** Deliveries' reads and writes. */
@@ -28,6 +31,8 @@ export interface ActivityDeps {
   destinations: DestinationRegistry;
   settings: DeliverySettings;
   logger: Logger;
+  /** Circuit breaker and auto-disable; the configuration's defaults when absent. */
+  health?: EndpointHealthSettings;
 }
 
 /** The activities, bound to real dependencies: the worker and the tests build them the same way. */
@@ -82,6 +87,24 @@ export function createActivities(deps: ActivityDeps) {
     /** A batch of the retention purge (retentionWorkflow). */
     async purgeExpired(cutoffIso: string, batchSize: number) {
       return purgeExpired(deps, cutoffIso, batchSize);
+    },
+    /**
+     * An operator's pauseEndpoint / resumeEndpoint signal to a call: the endpoint must be one this
+     * call delivers to. Resuming wakes every call whose lane waits for it. False when refused.
+     */
+    async setEndpointPaused(callId: string, endpointId: string, paused: boolean, source: string): Promise<boolean> {
+      if (!(await callDeliversTo(books, callId, endpointId))) {
+        deps.logger.warn({ callId, endpointId, source }, `${paused ? 'pause' : 'resume'} refused: the call has no delivery to this endpoint`);
+        return false;
+      }
+      const endpoint = paused ? await pauseEndpoint(books, endpointId, source) : await resumeEndpoint(books, endpointId);
+      if (!endpoint) {
+        deps.logger.warn({ callId, endpointId, source }, `${paused ? 'pause' : 'resume'} refused: the endpoint was deleted`);
+        return false;
+      }
+      deps.logger.info({ callId, endpointId, source }, paused ? 'endpoint paused' : 'endpoint resumed');
+      if (!paused && deps.temporal) await wakeHeldCalls({ pool: books, temporal: deps.temporal, logger: deps.logger }, endpointId);
+      return true;
     },
     async cancelCall(callId: string, source: string, reason: string): Promise<number> {
       const skipped = await cancelPendingDeliveries(books, callId, source, reason);

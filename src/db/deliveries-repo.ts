@@ -1,5 +1,6 @@
 import type { CallEvent } from '../schemas/call-event';
 import type { Endpoint } from '../schemas/endpoint';
+import { CIRCUIT_COLUMNS, toCircuit, type Circuit, type CircuitRow } from './endpoint-circuit-repo';
 import { ENDPOINT_COLUMNS, toEndpoint, type EndpointRow } from './endpoints-repo';
 import type { LaneItem } from './lanes-repo';
 import type { Queryable } from './pool';
@@ -10,17 +11,20 @@ export type AttemptOutcome = 'succeeded' | 'retryable' | 'final';
 
 export interface DeliveryContext {
   deliveryId: string;
+  callId: string;
   status: DeliveryStatus;
   /** Attempts made so far, and where the current round began (a redelivery starts a new round). */
   attemptCount: number;
   attemptBase: number;
   event: CallEvent;
   endpoint: Endpoint & { deleted: boolean };
+  /** The endpoint's circuit breaker, as it was when the context was read. */
+  circuit: Circuit;
 }
 
-const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.status, d.attempt_count, d.attempt_base, e.payload, p.deleted_at IS NOT NULL AS deleted,
-    ${ENDPOINT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
-  FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.call_id, d.status, d.attempt_count, d.attempt_base, e.payload, p.deleted_at IS NOT NULL AS deleted,
+    ${ENDPOINT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}, ${CIRCUIT_COLUMNS}
+  FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id LEFT JOIN endpoint_circuits c ON c.endpoint_id = d.endpoint_id
   WHERE d.id = ANY ($1::text[])`;
 
 /**
@@ -28,7 +32,7 @@ const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.status, d.attempt_
  * changes (url, token, active) apply to the next attempt. Missing ids are left out.
  */
 export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[]): Promise<Map<string, DeliveryContext>> {
-  const { rows } = await db.query<EndpointRow & { delivery_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; payload: CallEvent; deleted: boolean }>({
+  const { rows } = await db.query<EndpointRow & CircuitRow & { delivery_id: string; call_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; payload: CallEvent; deleted: boolean }>({
     name: 'load-delivery-contexts',
     text: LOAD_DELIVERY_CONTEXTS,
     values: [deliveryIds],
@@ -38,11 +42,13 @@ export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[])
       row.delivery_id,
       {
         deliveryId: row.delivery_id,
+        callId: row.call_id,
         status: row.status,
         attemptCount: row.attempt_count,
         attemptBase: row.attempt_base,
         event: row.payload,
         endpoint: { ...toEndpoint(row), deleted: row.deleted },
+        circuit: toCircuit(row),
       },
     ]),
   );

@@ -19,9 +19,15 @@ export interface EndpointRow {
   description: string | null;
   created_at: Date;
   updated_at: Date;
+  paused_at: Date | null;
+  paused_by: string | null;
+  disabled_reason: string | null;
+  disabled_at: Date | null;
+  rate_limit: number | null;
 }
 
-export const ENDPOINT_COLUMNS = 'id, client_id, kind, url, email, events, auth, secrets, active, description, created_at, updated_at';
+export const ENDPOINT_COLUMNS =
+  'id, client_id, kind, url, email, events, auth, secrets, active, description, created_at, updated_at, paused_at, paused_by, disabled_reason, disabled_at, rate_limit';
 
 /** The auth (secrets opened) read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
 function storedAuth(endpointId: string, auth: unknown): Endpoint['auth'] {
@@ -45,19 +51,26 @@ export function toEndpoint(row: EndpointRow, ring: KeyRing = secretsKeyRing()): 
     auth: storedAuth(row.id, opened.auth),
     description: row.description,
     active: row.active,
+    rateLimit: row.rate_limit,
+    pausedAt: row.paused_at?.toISOString() ?? null,
+    pausedBy: row.paused_by,
+    disabledReason: row.disabled_reason,
+    disabledAt: row.disabled_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
 }
 
-export type NewEndpoint = Omit<Endpoint, 'createdAt' | 'updatedAt'>;
+/** What creating an endpoint sets; the state fields (paused, disabled) start empty. */
+export type NewEndpoint = Omit<Endpoint, 'createdAt' | 'updatedAt' | EndpointStateField>;
+type EndpointStateField = 'pausedAt' | 'pausedBy' | 'disabledReason' | 'disabledAt';
 
 export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Promise<Endpoint> {
   const ring = secretsKeyRing();
   const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
-    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, secrets, active, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${ENDPOINT_COLUMNS}`,
+    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, secrets, active, description, rate_limit)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
       endpoint.clientId,
@@ -69,6 +82,7 @@ export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Prom
       sealed.secrets,
       endpoint.active,
       endpoint.description,
+      endpoint.rateLimit,
     ],
   );
   return toEndpoint(rows[0]!, ring);
@@ -96,11 +110,18 @@ export async function listEndpoints(
   return rows.map((row) => toEndpoint(row));
 }
 
+/**
+ * Writes what an update may change. Enabling an endpoint clears why it was disabled; disabling an
+ * active one through the API records that as the reason.
+ */
 export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise<Endpoint> {
   const ring = secretsKeyRing();
   const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
-    `UPDATE endpoints SET url = $2, email = $3, events = $4, auth = $5, secrets = $6, active = $7, description = $8, updated_at = now()
+    `UPDATE endpoints SET url = $2, email = $3, events = $4, auth = $5, secrets = $6, active = $7, description = $8, rate_limit = $9,
+       disabled_reason = CASE WHEN $7 THEN NULL WHEN active THEN 'disabled through the API' ELSE disabled_reason END,
+       disabled_at = CASE WHEN $7 THEN NULL WHEN active THEN now() ELSE disabled_at END,
+       updated_at = now()
      WHERE id = $1 AND deleted_at IS NULL RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
@@ -111,6 +132,7 @@ export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise
       sealed.secrets,
       endpoint.active,
       endpoint.description,
+      endpoint.rateLimit,
     ],
   );
   return toEndpoint(rows[0]!, ring);

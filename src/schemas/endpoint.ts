@@ -102,6 +102,7 @@ const endpointFields = {
   auth: endpointAuthInputSchema.optional(),
   description: z.string().max(1000).optional(),
   active: z.boolean().optional(),
+  rateLimit: z.number().int().min(1).max(10_000).describe('requests per second at the most, across every call; omit (or null) for no limit').optional(),
 };
 
 export const createEndpointSchema = z.object(endpointFields).strict();
@@ -115,6 +116,7 @@ export const updateEndpointSchema = z
     auth: endpointFields.auth,
     description: endpointFields.description.nullable(),
     active: endpointFields.active,
+    rateLimit: endpointFields.rateLimit.unwrap().nullable(),
   })
   .partial()
   .strict()
@@ -132,6 +134,14 @@ export interface Endpoint {
   auth: EndpointAuth;
   description: string | null;
   active: boolean;
+  /** Requests per second at the most, across every call; null: no limit. */
+  rateLimit: number | null;
+  /** Paused: deliveries wait (not attempted, not failed) until it is resumed. */
+  pausedAt: string | null;
+  pausedBy: string | null;
+  /** Why it was disabled (a 410, failing for ENDPOINT_DISABLE_AFTER, the API); null while active. */
+  disabledReason: string | null;
+  disabledAt: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -77,6 +77,11 @@ const endpointFields = {
   events: z.array(z.string()).describe('subscribed event types, or `["*"]` for every non-system type'),
   description: z.string().nullable(),
   active: z.boolean(),
+  rateLimit: z.number().int().nullable().describe('requests per second at the most, across every call; null: no limit'),
+  pausedAt: timestamp.nullable().describe('paused since: its deliveries wait, neither attempted nor failed, until it is resumed'),
+  pausedBy: z.string().nullable().describe('who paused it (api, temporal-ui, or the key name)'),
+  disabledReason: z.string().nullable().describe('why it is disabled: a 410 Gone, failing for ENDPOINT_DISABLE_AFTER, or the API; null while active'),
+  disabledAt: timestamp.nullable(),
   createdAt: timestamp,
   updatedAt: timestamp,
 };

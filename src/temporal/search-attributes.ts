@@ -15,4 +15,5 @@ export const LastEventType = defineSearchAttributeKey('LastEventType', SearchAtt
 
 export const CALL_SEARCH_ATTRIBUTES = [ClientId, CallStatus, DeliveryState, LastEventType];
 
-export type DeliveryStateValue = 'ok' | 'retrying' | 'failed';
+/** `held`: a lane waits for its endpoint (paused, circuit open). */
+export type DeliveryStateValue = 'ok' | 'retrying' | 'held' | 'failed';

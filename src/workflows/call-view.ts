@@ -12,8 +12,13 @@ const QUEUED_LISTED = 20;
 
 export function deliveryState(record: CallRecord, lanes: Iterable<Lane>): DeliveryStateValue {
   if (record.failedCount > 0) return 'failed';
-  for (const lane of lanes) if (lane.retry?.lastError) return 'retrying';
-  return 'ok';
+  let held = false;
+  for (const lane of lanes) {
+    if (lane.retry?.lastError) return 'retrying';
+    // Waiting out a rate limit is delivering, not held.
+    if (lane.held && lane.held.reason !== 'rate_limited') held = true;
+  }
+  return held ? 'held' : 'ok';
 }
 
 export class CallView {
@@ -48,6 +53,9 @@ export class CallView {
       ...lanes
         .filter((lane) => lane.retry?.lastError)
         .map((lane) => `- retrying \`${lane.retry!.deliveryId}\`: attempt ${lane.retry!.attempts} failed: ${lane.retry!.lastError}`),
+      ...lanes
+        .filter((lane) => lane.held && lane.held.reason !== 'rate_limited')
+        .map((lane) => `- waiting: ${lane.held!.message}${lane.held!.reason === 'paused' ? ' (resume it to deliver)' : ''}`),
       record.failedCount > 0 ? `**${record.failedCount}** failed deliveries: signal \`redeliver\` with \`{}\` to send them again.` : '',
       idleFinish ? `Idle: finishes after the ${idleFinish} period unless an event or a signal arrives.` : '',
     ];
@@ -83,6 +91,7 @@ export class CallView {
           queued: queued.slice(0, QUEUED_LISTED).map((item) => item.deliveryId),
           queuedCount: queued.length,
           more: lane.more,
+          held: lane.held && { reason: lane.held.reason, message: lane.held.message, until: lane.held.until === null ? null : new Date(lane.held.until).toISOString() },
         };
       }),
       failures: [...record.failures].reverse(),

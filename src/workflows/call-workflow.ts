@@ -12,7 +12,7 @@ import {
 import type { Activities } from '../activities';
 import type { EventPlan, LaneItem } from '../db/lanes-repo';
 import type { DeliverySettings } from '../delivery-settings';
-import { DELIVERY_FAILED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
+import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
 import type { CallEvent } from '../schemas/call-event';
 import { CallRecord } from './call-record';
 import { CallView } from './call-view';
@@ -20,7 +20,10 @@ import { LANE_WINDOW, Lane, runLane, type LaneHost } from './lanes';
 import {
   attemptFailedSignal,
   callEventSignal,
+  endpointReadySignal,
+  pauseEndpointSignal,
   redeliverSignal,
+  resumeEndpointSignal,
   skipSignal,
   stateQuery,
   type CallWorkflowInput,
@@ -55,7 +58,7 @@ const SIGNALS_PER_RUN = 5_000;
  * order, while lanes (and calls) proceed independently. Postgres holds the lanes' queues, the
  * retry state and the dedupe; the run holds a bounded window and a bounded record of the call
  * (call-record.ts), which is all that continue-as-new carries. Operators steer it with the
- * `redeliver` and `skip` signals, read it with the `state` query (call-view.ts), and may cancel
+ * `redeliver`, `skip`, `pauseEndpoint` and `resumeEndpoint` signals, read it with the `state` query (call-view.ts), and may cancel
  * it: its pending deliveries then end as skipped, none is left behind.
  */
 export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkflowResult> {
@@ -86,6 +89,20 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
       return;
     }
     inbox.push({ kind: 'skip', request });
+  });
+  for (const [signal, kind] of [[pauseEndpointSignal, 'pause'], [resumeEndpointSignal, 'resume']] as const) {
+    setHandler(signal, (request) => {
+      signals++;
+      if (!request?.endpointId) {
+        log.warn(`${kind}Endpoint signal without an endpointId ignored`);
+        return;
+      }
+      inbox.push({ kind, request });
+    });
+  }
+  setHandler(endpointReadySignal, ({ endpointId }) => {
+    signals++;
+    lanes.get(endpointId)?.wake();
   });
   setHandler(attemptFailedSignal, (notice) => {
     signals++;
@@ -150,7 +167,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     for (const { event, planned: plannedByApi } of events) {
       const planned = byId.get(event.id);
       // Callhook's own notices are not the call's events.
-      if (event.eventType !== DELIVERY_FAILED_EVENT) {
+      if (event.eventType !== DELIVERY_FAILED_EVENT && event.eventType !== ENDPOINT_DISABLED_EVENT) {
         if ((planned?.fresh || plannedByApi) && !counted.has(event.id)) record.totals.events++;
         counted.add(event.id);
         if (isTerminalEventType(event.eventType)) record.terminalSeen = true;
@@ -208,7 +225,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     }
   }
 
-  /** Handles the next inbox item (a batch of events, a redelivery, a skip). */
+  /** Handles the next inbox item (a batch of events, a redelivery, a skip, a pause or resume). */
   async function handleNext(): Promise<void> {
     const next = inbox[0]!;
     if (next.kind === 'event') {
@@ -220,6 +237,11 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
       record.noteRedelivered(new Set(plan.deliveries.map((d) => d.deliveryId)), plan.failedCount);
       enqueue(plan.deliveries);
       log.info('redelivery queued', { deliveries: plan.deliveries.length });
+    } else if (next.kind === 'pause' || next.kind === 'resume') {
+      inbox.shift();
+      const { endpointId, source } = next.request;
+      const done = await bookkeeping.setEndpointPaused(callId, endpointId, next.kind === 'pause', source ?? 'temporal-ui');
+      if (done && next.kind === 'resume') lanes.get(endpointId)?.wake();
     } else {
       inbox.shift();
       const { deliveryId, source, reason } = next.request;

@@ -7,19 +7,26 @@
  * delivery that fails retryably to Temporal's retry policy in an activity of its own, after
  * waiting out the backoff with a durable timer — so the backoff survives continue-as-new: the
  * next run reads the due time back from Postgres.
+ *
+ * A delivery its endpoint holds (paused, circuit open, rate limited) is not attempted: the lane
+ * waits, with no attempt counted, until the hold's time or a wake-up signal (resumed, circuit
+ * closed), then tries the same delivery again — so a held endpoint still gets a call's events in order.
  */
 import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { LaneItem, LaneRetry, LaneWindow } from '../db/lanes-repo';
 import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../delivery-settings';
+import type { Hold } from './messages';
 
 /** Deliveries a lane keeps in memory; the rest wait in Postgres. */
 export const LANE_WINDOW = 200;
@@ -27,6 +34,8 @@ export const LANE_WINDOW = 200;
 export const BATCH_SIZE = 50;
 /** Heartbeats reach an activity's worker this often at least, so a cancellation (skip) reaches a running attempt. */
 const HEARTBEAT_TIMEOUT_MS = 5_000;
+/** A held lane looks again after this long at the latest, should its wake-up signal be lost. */
+export const HELD_RECHECK_MS = 5 * 60_000;
 
 /** What a lane needs of its workflow. */
 export interface LaneHost {
@@ -54,6 +63,10 @@ export class Lane {
   /** The window no longer matches Postgres (after a skip, a cancelled batch, a delivery it had dropped): read it again. */
   stale = false;
   runner: Promise<void> | null = null;
+  /** The head waits for its endpoint (paused, circuit open, rate limited). */
+  held: Hold | null = null;
+  /** A wake-up came while held: look again now. */
+  woken = false;
 
   constructor(readonly endpointId: string) {}
 
@@ -100,7 +113,13 @@ export class Lane {
     } else {
       this.items = this.items.filter((i) => i.deliveryId !== deliveryId);
       if (this.retry?.deliveryId === deliveryId) this.retry = null;
+      if (this.held) this.woken = true; // the head it waited with may be gone
     }
+  }
+
+  /** Its endpoint may be sent to again (resumed, circuit closed). */
+  wake(): void {
+    if (this.held) this.woken = true;
   }
 
   get idle(): boolean {
@@ -117,6 +136,10 @@ export class Lane {
 export async function runLane(host: LaneHost, lane: Lane): Promise<void> {
   for (;;) {
     if (host.draining()) return;
+    if (lane.held) {
+      await waitWhileHeld(host, lane);
+      continue;
+    }
     if (lane.stale || (lane.items.length === 0 && lane.more)) {
       lane.take(await host.loadLane(lane.endpointId, lane.stale ? 0 : lane.cursor));
       host.changed();
@@ -163,6 +186,10 @@ async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
     lane.current = null;
   }
   for (const outcome of result.outcomes) {
+    if (outcome.outcome === 'held') {
+      lane.held = outcome.hold;
+      break;
+    }
     if (outcome.outcome === 'retrying') {
       lane.retry = { deliveryId: outcome.deliveryId, attempts: outcome.attempts, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error };
       break;
@@ -189,19 +216,27 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
       initialInterval: retryDelayMs(settings, retry.attempts + 1),
       backoffCoefficient: settings.backoffCoefficient,
       maximumInterval: settings.maximumIntervalMs,
-      maximumAttempts: Math.max(settings.maxAttempts - retry.attempts, 1),
+      // The attempt that ends a delivery (its last, or a final answer) says so itself, from the count in
+      // Postgres; so failures that are no attempt (Postgres unreachable, a lost worker) must not use up
+      // the policy's attempts, or an outage would leave the delivery pending for good. Older runs counted them.
+      ...(!patched(OUTAGES_USE_NO_ATTEMPTS) && { maximumAttempts: Math.max(settings.maxAttempts - retry.attempts, 1) }),
       nonRetryableErrorTypes: NON_RETRYABLE_DELIVERY_ERRORS,
     },
   }).deliver;
   const scope = new CancellationScope();
   lane.current = { scope, deliveryIds: [head.deliveryId] };
   host.changed();
+  let held: Hold | undefined;
   try {
     await scope.run(async () => {
       const wait = (retry.nextAttemptAt ?? 0) - Date.now();
       if (wait > 0) await sleep(wait);
-      await activity({ deliveryId: head.deliveryId });
+      held = (await activity({ deliveryId: head.deliveryId })).held;
     });
+    if (held) {
+      lane.held = held; // the retry goes on, as it was, once the endpoint may be sent to
+      return;
+    }
     lane.remove(head.deliveryId);
     host.delivered(head);
   } catch (err) {
@@ -213,9 +248,23 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
     host.failed(head, reason);
   } finally {
     lane.current = null;
-    if (!host.draining()) lane.retry = null; // delivered, failed, or skipped (the lane reads Postgres again)
+    if (!host.draining() && !held) lane.retry = null; // delivered, failed, or skipped (the lane reads Postgres again)
     host.changed();
   }
+}
+
+/** The patch that stopped infrastructure failures counting as delivery attempts (see retryHead). */
+export const OUTAGES_USE_NO_ATTEMPTS = 'deliver-outages-use-no-attempts';
+
+/** Waits until the hold's time, a wake-up, or the run drains; then the lane tries its head again. */
+async function waitWhileHeld(host: LaneHost, lane: Lane): Promise<void> {
+  const { until } = lane.held!;
+  host.changed();
+  const waitMs = until === null ? HELD_RECHECK_MS : Math.min(Math.max(until - Date.now(), 50), HELD_RECHECK_MS);
+  await condition(() => lane.woken || host.draining(), waitMs);
+  lane.held = null;
+  lane.woken = false;
+  host.changed();
 }
 
 /** The most specific message in an activity failure chain. */

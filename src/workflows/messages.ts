@@ -31,6 +31,17 @@ export const redeliverSignal = defineSignal<[RedeliverRequest?]>('redeliver');
 /** Operator signal: give up one delivery (stuck in retry, being attempted, or queued) so its endpoint's lane moves on. */
 export const skipSignal = defineSignal<[SkipRequest]>('skip');
 
+/**
+ * Operator signal: pause one of this call's endpoints, for every call (as POST /v1/endpoints/:id/pause
+ * does): its deliveries wait, neither attempted nor failed, until it is resumed.
+ */
+export const pauseEndpointSignal = defineSignal<[EndpointRequest]>('pauseEndpoint');
+/** Operator signal: resume a paused endpoint (as POST /v1/endpoints/:id/resume does); its waiting deliveries go out, per call in order. */
+export const resumeEndpointSignal = defineSignal<[EndpointRequest]>('resumeEndpoint');
+
+/** Sent by callhook when an endpoint this call's lane waits for may be sent to again (resumed, circuit closed). */
+export const endpointReadySignal = defineSignal<[{ endpointId: string }]>('endpointReady');
+
 /** Sent by the delivery activity when an attempt fails and will be retried. */
 export const attemptFailedSignal = defineSignal<[AttemptFailedNotice]>('deliveryAttemptFailed');
 
@@ -40,6 +51,12 @@ export interface RedeliverRequest {
   since?: string;
   until?: string;
   /** Who asked: shown in the delivery log. Defaults to "temporal-ui". */
+  source?: string;
+}
+
+export interface EndpointRequest {
+  endpointId: string;
+  /** Who asked: shown on the endpoint (pausedBy). Defaults to "temporal-ui". */
   source?: string;
 }
 
@@ -62,7 +79,9 @@ export interface AttemptFailedNotice {
 export type InboxItem =
   | { kind: 'event'; event: CallEvent; planned?: LaneItem[] }
   | { kind: 'redeliver'; request: RedeliverRequest }
-  | { kind: 'skip'; request: SkipRequest };
+  | { kind: 'skip'; request: SkipRequest }
+  | { kind: 'pause'; request: EndpointRequest }
+  | { kind: 'resume'; request: EndpointRequest };
 
 export interface EventSummary {
   id: string;
@@ -93,6 +112,15 @@ export interface CallWorkflowInput {
   newCall?: { settings: DeliverySettings };
 }
 
+export type HoldReason = 'paused' | 'circuit_open' | 'rate_limited';
+
+/** Why a delivery was not attempted: its endpoint may not be sent to now; `until` (epoch ms) when to look again, null: when woken. */
+export interface Hold {
+  reason: HoldReason;
+  message: string;
+  until: number | null;
+}
+
 export interface CallWorkflowResult extends CallTotals {
   callId: string;
 }
@@ -100,7 +128,7 @@ export interface CallWorkflowResult extends CallTotals {
 export interface CallStateView {
   callId: string;
   clientId: string | null;
-  deliveryState: 'ok' | 'retrying' | 'failed';
+  deliveryState: 'ok' | 'retrying' | 'held' | 'failed';
   terminalSeen: boolean;
   waitingEvents: number;
   recentEvents: EventSummary[];
@@ -113,6 +141,8 @@ export interface CallStateView {
     queuedCount: number;
     /** More are queued in Postgres than the workflow holds in memory. */
     more: boolean;
+    /** The lane waits for its endpoint (paused, circuit open, rate limited): nothing is attempted meanwhile. */
+    held: { reason: HoldReason; message: string; until: string | null } | null;
   }[];
   /** Deliveries that finally failed (latest first) and have not been delivered since: the latest of them. */
   failures: FailureSummary[];

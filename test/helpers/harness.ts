@@ -13,6 +13,7 @@ import { configureSecretsKeyRing } from '../../src/crypto/secrets-key-ring';
 import { closeServer, listen } from '../../src/api/server';
 import type { DeliveryLogEntry } from '../../src/db/deliveries-repo';
 import type { DeliverySettings } from '../../src/delivery-settings';
+import type { EndpointHealthSettings } from '../../src/endpoint-health-settings';
 import { createDestinations, type Destinations } from '../../src/destinations';
 import { loadOrCreateSigningKeys, type SigningKeyRing } from '../../src/destinations/signing/signing-keys';
 import { logger } from '../../src/logger';
@@ -56,6 +57,12 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 
 export interface HarnessOptions {
   settings?: Partial<DeliverySettings>;
+  /**
+   * Circuit breaker and auto-disable after failing for long. Off unless given, so tests of other
+   * behaviour can fail an endpoint across many calls; test/endpoint-health.test.ts turns them on.
+   * (A 410 disables its endpoint in every harness, as in production.)
+   */
+  endpointHealth?: Partial<EndpointHealthSettings>;
   /** Extra `temporal server start-dev` arguments, e.g. dynamic config. */
   devServerArgs?: string[];
   /** Serve the Temporal Web UI on this port (for browser tests). */
@@ -192,6 +199,7 @@ export class Harness {
         bookkeepingPool,
         destinations: destinations.registry,
         settings,
+        health: { circuitBreakerCalls: 0, circuitCooldownMs: 60_000, disableAfterMs: 0, ...options.endpointHealth },
         logger,
         temporal: client,
       },

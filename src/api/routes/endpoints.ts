@@ -81,6 +81,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       events: body.events,
       description: body.description ?? null,
       active: body.active ?? true,
+      rateLimit: body.rateLimit ?? null,
     };
     const authInput = body.auth ?? { type: 'none' as const };
     assertValid({ ...fields, auth: authInput }, deps.rules);
@@ -119,6 +120,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
         ...(patch.events !== undefined && { events: patch.events }),
         ...(patch.description !== undefined && { description: patch.description }),
         ...(patch.active !== undefined && { active: patch.active }),
+        ...(patch.rateLimit !== undefined && { rateLimit: patch.rateLimit }),
       };
       assertValid({ ...next, auth: patch.auth ?? current.auth }, deps.rules);
       const auth = patch.auth === undefined ? current.auth : storedAuth(patch.auth, new Date(), current.auth);

@@ -1,0 +1,73 @@
+/**
+ * An endpoint's delivery state, as operators and callhook change it: paused (deliveries wait),
+ * disabled (with a reason), and the calls whose lanes wait for it (woken when it may go again).
+ */
+import { ENDPOINT_COLUMNS, toEndpoint, type EndpointRow } from './endpoints-repo';
+import type { Endpoint } from '../schemas/endpoint';
+import type { Queryable } from './pool';
+
+/** Pauses a live endpoint (already paused: unchanged, the first pause's time and author kept). */
+export async function pauseEndpoint(db: Queryable, id: string, by: string): Promise<Endpoint | undefined> {
+  const { rows } = await db.query<EndpointRow>(
+    `UPDATE endpoints SET paused_at = COALESCE(paused_at, now()), paused_by = CASE WHEN paused_at IS NULL THEN $2 ELSE paused_by END,
+       updated_at = CASE WHEN paused_at IS NULL THEN now() ELSE updated_at END
+     WHERE id = $1 AND deleted_at IS NULL RETURNING ${ENDPOINT_COLUMNS}`,
+    [id, by],
+  );
+  return rows[0] && toEndpoint(rows[0]);
+}
+
+/** Resumes a live endpoint (not paused: unchanged). */
+export async function resumeEndpoint(db: Queryable, id: string): Promise<Endpoint | undefined> {
+  const { rows } = await db.query<EndpointRow>(
+    `UPDATE endpoints SET paused_at = NULL, paused_by = NULL, updated_at = CASE WHEN paused_at IS NULL THEN updated_at ELSE now() END
+     WHERE id = $1 AND deleted_at IS NULL RETURNING ${ENDPOINT_COLUMNS}`,
+    [id],
+  );
+  return rows[0] && toEndpoint(rows[0]);
+}
+
+export interface EndpointDisabled {
+  endpointId: string;
+  clientId: string;
+  reason: string;
+  disabledAt: string;
+}
+
+/** Disables an active endpoint with a reason; undefined when it was not active (disabled before, deleted). */
+export async function disableEndpoint(db: Queryable, id: string, reason: string): Promise<EndpointDisabled | undefined> {
+  const { rows } = await db.query<{ client_id: string; disabled_at: Date }>({
+    name: 'disable-endpoint',
+    text: `UPDATE endpoints SET active = false, disabled_reason = $2, disabled_at = now(), updated_at = now()
+      WHERE id = $1 AND active AND deleted_at IS NULL RETURNING client_id, disabled_at`,
+    values: [id, reason],
+  });
+  const row = rows[0];
+  return row && { endpointId: id, clientId: row.client_id, reason, disabledAt: row.disabled_at.toISOString() };
+}
+
+/** Notes that a call's lane waits for this endpoint. */
+export async function holdCall(db: Queryable, endpointId: string, callId: string): Promise<void> {
+  await db.query({
+    name: 'hold-call',
+    text: 'INSERT INTO endpoint_holds (endpoint_id, call_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+    values: [endpointId, callId],
+  });
+}
+
+/** Takes (deletes and returns) up to `limit` of the calls waiting for this endpoint. */
+export async function takeHeldCalls(db: Queryable, endpointId: string, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ call_id: string }>(
+    `DELETE FROM endpoint_holds WHERE endpoint_id = $1 AND call_id IN (
+       SELECT call_id FROM endpoint_holds WHERE endpoint_id = $1 ORDER BY held_since LIMIT $2 FOR UPDATE SKIP LOCKED)
+     RETURNING call_id`,
+    [endpointId, limit],
+  );
+  return rows.map((r) => r.call_id);
+}
+
+/** Whether a call has a delivery to this endpoint (an operator's signal to a call names one of its endpoints). */
+export async function callDeliversTo(db: Queryable, callId: string, endpointId: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM deliveries WHERE call_id = $1 AND endpoint_id = $2 LIMIT 1', [callId, endpointId]);
+  return rows.length > 0;
+}
