@@ -1,7 +1,8 @@
 /**
  * `npm run histories:record`: runs the call workflow through the situations open calls are in
  * (a long call that continues as new mid-retry, retries, redeliver, skip, a failure notice,
- * cancel, reset, events from the Temporal client, a late event after the run closed) on a real dev server and Postgres, and writes
+ * cancel, reset, events from the Temporal client, a late event after the run closed, an endpoint paused and
+ * resumed, a circuit opened and closed, a rate limit, an endpoint disabled) on a real dev server and Postgres, and writes
  * every run's history to test/histories/<scenario>.<n>.binpb (the History protobuf, binary: the SDK's
  * JSON helpers trip over two copies of protobufjs in node_modules). `npm test` replays them all
  * (test/replay.test.ts): a workflow change that would break an open call fails CI.
@@ -14,10 +15,13 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Harness } from '../helpers/harness';
 import { Receiver } from '../helpers/receiver';
-import { redeliverSignal, skipSignal } from '../../src/workflows/messages';
+import { pauseEndpointSignal, redeliverSignal, resumeEndpointSignal, skipSignal } from '../../src/workflows/messages';
 import { emitCallEvent } from '../../src/client';
 
 const DIR = __dirname;
+/** HISTORIES_ONLY=a,b records only those scenarios: the others' files (old histories open calls still have) stay as they are. */
+const only = process.env.HISTORIES_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
+const want = (scenario: string) => !only || only.includes(scenario);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitClosed(h: Harness, callId: string, timeoutMs = 60_000): Promise<void> {
@@ -48,10 +52,11 @@ async function main(): Promise<void> {
     devServerArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100'],
     settings: { idleTimeoutMs: 1_000, abandonTimeoutMs: 3_000 },
     retryAfterMaxMs: 2_000,
+    endpointHealth: { circuitBreakerCalls: 2, circuitCooldownMs: 1_500 },
   });
   const stamp = Date.now();
   try {
-    {
+    if (want('long-call-continue-as-new')) {
       const clientId = 'rec-long';
       const callId = `rec-long-${stamp}`;
       const healthy = await Receiver.start();
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
       await waitClosed(h, callId, 120_000);
       await save(h, 'long-call-continue-as-new', callId);
     }
-    {
+    if (want('retry-then-success')) {
       const clientId = 'rec-retry';
       const callId = `rec-retry-${stamp}`;
       const receiver = await Receiver.start((_r, i) => (i < 2 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }));
@@ -73,11 +78,11 @@ async function main(): Promise<void> {
       await waitClosed(h, callId);
       await save(h, 'retry-then-success', callId);
     }
-    {
+    if (want('redeliver')) {
       const clientId = 'rec-redeliver';
       const callId = `rec-redeliver-${stamp}`;
       let healthy = false;
-      const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 410 }));
+      const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 422 }));
       await h.createEndpoint({ clientId, url: receiver.url });
       await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
       await h.emit(callId, 'OUTBOUND_CALL_ERROR', { clientId, errors: [{ code: 'E', message: 'm' }] });
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
       await waitClosed(h, callId);
       await save(h, 'redeliver', callId);
     }
-    {
+    if (want('skip')) {
       const clientId = 'rec-skip';
       const callId = `rec-skip-${stamp}`;
       const receiver = await Receiver.start((r) => ((r.json as { eventType: string }).eventType === 'INBOUND_CALL_ESTABLISHED' ? { status: 503 } : { status: 200 }));
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
       await waitClosed(h, callId);
       await save(h, 'skip', callId);
     }
-    {
+    if (want('failure-notice')) {
       const clientId = 'rec-notice';
       const callId = `rec-notice-${stamp}`;
       const broken = await Receiver.start(() => ({ status: 400 }));
@@ -115,7 +120,7 @@ async function main(): Promise<void> {
       await waitClosed(h, callId);
       await save(h, 'failure-notice', callId);
     }
-    {
+    if (want('cancel')) {
       const clientId = 'rec-cancel';
       const callId = `rec-cancel-${stamp}`;
       const slow = await Receiver.start(() => ({ status: 200, delayMs: 400 }));
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
       await waitClosed(h, callId);
       await save(h, 'cancel', callId);
     }
-    {
+    if (want('reset')) {
       const clientId = 'rec-reset';
       const callId = `rec-reset-${stamp}`;
       const slow = await Receiver.start(() => ({ status: 200, delayMs: 200 }));
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
       await waitClosed(h, callId);
       await save(h, 'reset', callId);
     }
-    {
+    if (want('temporal-client')) {
       // A platform service emitting through the Temporal client: the workflow plans the events itself.
       const clientId = 'rec-client';
       const callId = `rec-client-${stamp}`;
@@ -162,7 +167,7 @@ async function main(): Promise<void> {
       await waitClosed(h, callId);
       await save(h, 'temporal-client', callId);
     }
-    {
+    if (want('late-event')) {
       const clientId = 'rec-late';
       const callId = `rec-late-${stamp}`;
       const receiver = await Receiver.start((_r, i) => (i === 0 ? { status: 400 } : { status: 200 }));
@@ -173,6 +178,69 @@ async function main(): Promise<void> {
       await receiver.waitFor(2);
       await waitClosed(h, callId);
       await save(h, 'late-event', callId);
+    }
+    if (want('endpoint-paused')) {
+      // Paused and resumed by an operator's signals: the lane holds, then delivers in order.
+      const clientId = 'rec-paused';
+      const callId = `rec-paused-${stamp}`;
+      const receiver = await Receiver.start();
+      const endpointId = await h.createEndpoint({ clientId, url: receiver.url });
+      await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+      await receiver.waitFor(1);
+      const handle = h.env.client.workflow.getHandle(callId);
+      await handle.signal(pauseEndpointSignal, { endpointId });
+      await pause(500);
+      await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId });
+      await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId });
+      await pause(1_500);
+      await handle.signal(resumeEndpointSignal, { endpointId });
+      await receiver.waitFor(3);
+      await waitClosed(h, callId);
+      await save(h, 'endpoint-paused', callId);
+    }
+    if (want('circuit-open')) {
+      // Two calls fail on one endpoint: its circuit opens, lanes wait for it, a probe closes it.
+      const clientId = 'rec-circuit';
+      const calls = [`rec-circuit-a-${stamp}`, `rec-circuit-b-${stamp}`];
+      let healthy = false;
+      const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 503 }));
+      await h.createEndpoint({ clientId, url: receiver.url });
+      for (const callId of calls) await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+      for (let tries = 0; ; tries++) {
+        const { rows } = await h.db.pool.query("SELECT 1 FROM endpoint_circuits WHERE state = 'open'");
+        if (rows.length > 0) break;
+        if (tries > 100) throw new Error('the circuit did not open');
+        await pause(200);
+      }
+      for (const callId of calls) await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId });
+      await pause(1_000);
+      healthy = true;
+      for (const callId of calls) await waitClosed(h, callId);
+      await save(h, 'circuit-open', calls[0]!);
+    }
+    if (want('rate-limited')) {
+      const clientId = 'rec-rate';
+      const callId = `rec-rate-${stamp}`;
+      const receiver = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url, rateLimit: 2 });
+      for (let i = 0; i < 6; i++) await h.emit(callId, i === 5 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: i } });
+      await receiver.waitFor(6, 30_000);
+      await waitClosed(h, callId);
+      await save(h, 'rate-limited', callId);
+    }
+    if (want('endpoint-disabled')) {
+      // A 410 disables the endpoint; the WEBHOOK_ENDPOINT_DISABLED notice goes to the client's other endpoint.
+      const clientId = 'rec-disabled';
+      const callId = `rec-disabled-${stamp}`;
+      const gone = await Receiver.start(() => ({ status: 410 }));
+      const watcher = await Receiver.start();
+      await h.createEndpoint({ clientId, url: gone.url });
+      await h.createEndpoint({ clientId, url: watcher.url, events: ['WEBHOOK_ENDPOINT_DISABLED'] });
+      await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+      await watcher.waitFor(1);
+      await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId });
+      await waitClosed(h, callId);
+      await save(h, 'endpoint-disabled', callId);
     }
   } finally {
     await h.stop();
