@@ -168,6 +168,29 @@ describe('Postgres outage', () => {
     );
   });
 
+  test('a delivery retrying when Postgres goes is not used up by the outage: it is attempted again after Postgres returns', async () => {
+    const clientId = 'client-pg-retrying';
+    const callId = `call-pg-retrying-${Date.now()}`;
+    // Two 503s, then 200: the delivery is in its retries (Temporal's retry policy) when Postgres goes.
+    const receiver = await Receiver.start((_r, i) => (i < 2 ? { status: 503 } : { status: 200 }));
+    await h.createEndpoint({ clientId, url: receiver.url });
+    await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId });
+    await receiver.waitFor(1, 30_000);
+    proxy.cut();
+    // Longer than the rest of its 7 attempts take on the tests' schedule (1, 2, 4, 4, 4, 4 s apart): each
+    // retry of the activity fails to reach Postgres; none of them is an attempt at the receiver.
+    await sleep(25_000);
+    assert.equal(receiver.requests.length, 1);
+    proxy.restore();
+    const log = await h.waitForDeliveries(callId, (l) => l.length === 1 && l[0]!.status !== 'pending', 60_000);
+    assert.equal(log[0]!.status, 'succeeded');
+    assert.equal(receiver.requests.length, 3);
+    // The first attempt after the outage may find a pooled connection Postgres dropped: sent, then not recorded.
+    const statuses = log[0]!.attempts.map((a) => a.statusCode);
+    assert.equal(statuses[0], 503);
+    assert.equal(statuses.at(-1), 200);
+  });
+
   test('Postgres unreachable without an answer (a partition): requests fail with 503 within the connection timeout, not hang', async () => {
     const clientId = 'client-pg-partition';
     const callId = `call-pg-partition-${Date.now()}`;
