@@ -12,6 +12,7 @@ import { holdCall } from '../db/endpoint-state-repo';
 import type { DeliveryContext } from '../db/deliveries-repo';
 import type { Pool } from '../db/pool';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
+import { TEST_EVENT } from '../event-types';
 import { deliveriesHeld } from '../metrics';
 import type { Hold } from '../workflows/messages';
 
@@ -33,6 +34,8 @@ export async function passGate(deps: GateDeps, ctx: DeliveryContext, cancel: Abo
 
 async function holdFor(deps: GateDeps, ctx: DeliveryContext, cancel: AbortSignal): Promise<Hold | null> {
   const { endpoint, circuit } = ctx;
+  // A test event is how one checks an endpoint (even a paused or disabled one): it is never held.
+  if (ctx.event.eventType === TEST_EVENT) return null;
   if (endpoint.pausedAt) {
     await holdCall(deps.pool, endpoint.id, ctx.callId);
     return { reason: 'paused', message: `endpoint ${endpoint.id} is paused${endpoint.pausedBy ? ` (by ${endpoint.pausedBy})` : ''}`, until: null };
