@@ -110,6 +110,33 @@ describe('endpoint health', () => {
     assert.equal((await endpoint(h, stranger)).pausedAt, null);
   });
 
+  test('cancelling a call held by a paused endpoint ends its waiting deliveries as skipped', async () => {
+    const clientId = 'client-pause-cancel';
+    const receiver = await Receiver.start();
+    const endpointId = await h.createEndpoint({ clientId, url: receiver.url });
+    assert.equal((await h.api('POST', `/v1/endpoints/${endpointId}/pause`)).status, 200);
+    const callId = `call-pause-cancel-${Date.now()}`;
+    await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+    await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId });
+    const handle = h.client.workflow.getHandle(callId);
+    await eventually(async () => ((await handle.query(stateQuery)).lanes.some((l) => l.held?.reason === 'paused') ? true : undefined), 'the lane to be held');
+    await handle.cancel();
+    const log = await h.waitForDeliveries(callId, (l) => l.length === 2 && l.every((d) => d.status === 'skipped'));
+    assert.ok(log.every((d) => d.attempts.length === 0));
+    assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    assert.equal(receiver.requests.length, 0);
+  });
+
+  test('a test event reaches a paused endpoint: checking it is what one does before resuming', async () => {
+    const receiver = await Receiver.start();
+    const endpointId = await h.createEndpoint({ clientId: 'client-pause-test', url: receiver.url });
+    assert.equal((await h.api('POST', `/v1/endpoints/${endpointId}/pause`)).status, 200);
+    const tested = await h.api('POST', `/v1/endpoints/${endpointId}/test`);
+    assert.equal(tested.status, 200, JSON.stringify(tested.body));
+    assert.equal(tested.body.outcome, 'succeeded');
+    assert.equal(typeOf(receiver.requests[0]!), 'WEBHOOK_TEST');
+  });
+
   test('410 Gone disables the endpoint at once, tells the client, and re-enabling it resumes delivery', async () => {
     const clientId = 'client-gone';
     let gone = true;
