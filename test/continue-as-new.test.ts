@@ -53,3 +53,29 @@ test('continue-as-new under many events keeps order and loses nothing, even mid-
   assert.equal(state.totals.succeeded, EVENTS * 2);
   assert.equal(state.totals.failed, 0);
 });
+
+test('a paused endpoint is held across continue-as-new: resumed, it gets every event once, in order', async () => {
+  const clientId = 'client-can-paused';
+  const callId = `call-can-paused-${Date.now()}`;
+  const healthy = await Receiver.start();
+  const held = await Receiver.start();
+  await h.createEndpoint({ clientId, url: healthy.url });
+  const heldId = await h.createEndpoint({ clientId, url: held.url });
+  assert.equal((await h.api('POST', `/v1/endpoints/${heldId}/pause`)).status, 200);
+
+  for (let i = 0; i < EVENTS; i++) {
+    await h.emit(callId, i === EVENTS - 1 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: i } });
+  }
+  await healthy.waitFor(EVENTS, 90_000);
+  let runs = 0;
+  for await (const _run of h.env.client.workflow.list({ query: `WorkflowId = "${callId}"` })) runs++;
+  assert.ok(runs > 2, `the call ran in ${runs} runs`);
+  assert.equal(held.requests.length, 0, 'nothing reached the paused endpoint');
+
+  assert.equal((await h.api('POST', `/v1/endpoints/${heldId}/resume`)).status, 200);
+  const log = await h.waitForDeliveries(callId, (l) => ended(l, EVENTS * 2), 90_000);
+  const all = Array.from({ length: EVENTS }, (_, i) => i);
+  assert.deepEqual(held.requests.map(seq), all, 'every event once, in order');
+  assert.deepEqual(log.filter((d) => d.status !== 'succeeded'), []);
+  assert.ok(log.every((d) => d.attempts.length === 1), 'no attempt was spent while held');
+});
