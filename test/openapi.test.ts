@@ -38,6 +38,8 @@ const ROUTES = [
   'PATCH /v1/endpoints/{id}',
   'DELETE /v1/endpoints/{id}',
   'POST /v1/endpoints/{id}/rotate-secret',
+  'POST /v1/endpoints/{id}/pause',
+  'POST /v1/endpoints/{id}/resume',
   'POST /v1/endpoints/{id}/recover',
   'POST /v1/endpoints/{id}/test',
   'GET /v1/endpoints/{id}/deliveries',
@@ -391,6 +393,12 @@ describe('against the running API', () => {
     assert.equal(rotated.status, 200);
     assert.equal(rotated.body.auth.previousSecrets.length, 1);
     assert.equal((await call('POST', '/v1/endpoints/{id}/test', `${epPath}/test`)).status, 200);
+    const paused = await call('POST', '/v1/endpoints/{id}/pause', `${epPath}/pause`);
+    assert.equal(paused.status, 200);
+    assert.equal(paused.body.pausedBy, 'api');
+    assert.equal((await call('POST', '/v1/endpoints/{id}/resume', `${epPath}/resume`, {})).body.pausedAt, null);
+    assert.equal((await call('POST', '/v1/endpoints/{id}/pause', `${epPath}/pause`, { by: 'me' })).status, 400);
+    assert.equal((await call('GET', '/v1/endpoints/{id}/health', `${epPath}/health`)).body.circuit.state, 'closed');
 
     // A failing receiver: a final 400, then a retry (an operator action in the log) that succeeds.
     receiver.setResponder(() => ({ status: 400, body: 'no' }));

@@ -120,6 +120,9 @@ const table: Record<string, Row> = {
   'PATCH /v1/endpoints/{id}': { path: () => `/v1/endpoints/${f.endpointB}`, body: () => ({ description: 'changed' }), clientA: 404, admin: 200 },
   'DELETE /v1/endpoints/{id}': { path: () => `/v1/endpoints/${f.endpointB}`, clientA: 404, admin: 200, last: true },
   'POST /v1/endpoints/{id}/rotate-secret': { path: () => `/v1/endpoints/${f.endpointB}/rotate-secret`, clientA: 404, admin: 200 },
+  // Listed one after the other in the document: B's endpoint is paused, then resumed before any later row delivers to it.
+  'POST /v1/endpoints/{id}/pause': { path: () => `/v1/endpoints/${f.endpointB}/pause`, clientA: 404, admin: 200 },
+  'POST /v1/endpoints/{id}/resume': { path: () => `/v1/endpoints/${f.endpointB}/resume`, body: () => ({}), clientA: 404, admin: 200 },
   'POST /v1/endpoints/{id}/recover': { path: () => `/v1/endpoints/${f.endpointB}/recover`, body: () => ({ since: since() }), clientA: 404, admin: 202 },
   'POST /v1/endpoints/{id}/test': { path: () => `/v1/endpoints/${f.endpointB}/test`, clientA: 404, admin: 200 },
   'GET /v1/endpoints/{id}/deliveries': { path: () => `/v1/endpoints/${f.endpointB}/deliveries`, clientA: 404, admin: 200 },

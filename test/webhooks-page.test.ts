@@ -85,7 +85,9 @@ async function openCreateForm(page: Page): Promise<Locator> {
 }
 
 /** The endpoints of a client, as the API lists them. */
-async function endpointsOf(clientId: string): Promise<{ id: string; kind: string; url: string | null; email: string | null; events: string[]; auth: { type: string }; active: boolean }[]> {
+async function endpointsOf(
+  clientId: string,
+): Promise<{ id: string; kind: string; url: string | null; email: string | null; events: string[]; auth: { type: string }; active: boolean; pausedAt: string | null; rateLimit: number | null }[]> {
   const response = await h!.api('GET', `/v1/endpoints?clientId=${clientId}`);
   assert.equal(response.status, 200);
   return response.body.data;
@@ -173,12 +175,14 @@ describe('the Webhooks page (real browser)', () => {
       await form.getByLabel('All call events').uncheck();
       await form.getByLabel('OUTBOUND_CALL_ERROR', { exact: true }).check();
       await form.getByLabel('OUTBOUND_CALL_COMPLETED', { exact: true }).check();
+      await form.getByLabel('Rate limit (requests/s)').fill('5');
       await form.getByRole('button', { name: 'Create endpoint' }).click();
       await (await created(page)).getByRole('button', { name: 'Done' }).click();
       const bearerEndpoint = (await endpointsOf(clientId)).find((e) => e.url === bearer.url);
       assert.ok(bearerEndpoint);
       assert.deepEqual([...bearerEndpoint.events].sort(), ['OUTBOUND_CALL_COMPLETED', 'OUTBOUND_CALL_ERROR']);
       assert.equal(bearerEndpoint.auth.type, 'bearer');
+      assert.equal(bearerEndpoint.rateLimit, 5);
 
       // Custom, HMAC: the secret is shown once, with a copy button, and it verifies what the receiver gets.
       form = await openCreateForm(page);
@@ -271,10 +275,20 @@ describe('the Webhooks page (real browser)', () => {
       // Disable and enable.
       await slackCard.getByRole('button', { name: 'Disable' }).click();
       await slackCard.getByText('Disabled', { exact: true }).waitFor();
+      await slackCard.getByText('Disabled: disabled through the API').waitFor();
       assert.equal((await endpointsOf(clientId)).find((e) => e.kind === 'slack')!.active, false);
       await slackCard.getByRole('button', { name: 'Enable' }).click();
       await slackCard.getByText('Active', { exact: true }).waitFor();
       await slackCard.getByRole('button', { name: 'Close' }).click();
+
+      // Pause and resume: the card says since when and by whom while paused.
+      await slackCard.getByRole('button', { name: 'Pause' }).click();
+      await slackCard.getByRole('button', { name: 'Resume' }).waitFor();
+      await slackCard.getByText(/by api · deliveries wait until it is resumed/).waitFor();
+      assert.notEqual((await endpointsOf(clientId)).find((e) => e.kind === 'slack')!.pausedAt, null);
+      await slackCard.getByRole('button', { name: 'Resume' }).click();
+      await slackCard.getByRole('button', { name: 'Pause' }).waitFor();
+      assert.equal((await endpointsOf(clientId)).find((e) => e.kind === 'slack')!.pausedAt, null);
 
       // Rotate the HMAC secret: the new one is shown once, and differs.
       const hmacCard = card(page, hmac.url);

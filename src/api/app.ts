@@ -111,6 +111,7 @@ export function createApp(deps: AppDeps): Express {
     '/v1/endpoints',
     endpointsRouter({
       pool: deps.pool,
+      temporal: deps.temporal,
       rules: { allowHttpUrls: deps.allowHttpUrls, allowPrivateNetworks: deps.allowPrivateNetworks ?? true },
       hmacSecretOverlapMs: deps.hmacSecretOverlapMs,
       maxEndpointsPerClient: deps.maxEndpointsPerClient ?? 100,

@@ -42,13 +42,14 @@ import {
   principalViewSchema,
   endpointHealthSchema,
   endpointHealthListSchema,
+  circuitViewSchema,
   callEventSummarySchema,
   callViewSchema,
 } from '../schemas/responses';
 import { callViewQuery } from './routes/call-view';
 import { endpointHealthListQuery, endpointHealthQuery } from './routes/endpoint-health';
 import { callDeliveriesQuery, callIdParams } from './routes/calls';
-import { endpointIdParams, listEndpointsQuery, rotateSecretBody } from './routes/endpoints';
+import { endpointIdParams, endpointStateBody, listEndpointsQuery, rotateSecretBody } from './routes/endpoints';
 import { eventIdParams } from './routes/events';
 import { deliveryIdParams, endpointDeliveriesQuery, recoverBody, redeliverCallBody } from './routes/operations';
 
@@ -88,6 +89,7 @@ const requestSchemas = {
   UpdateEndpoint: updateEndpointSchema,
   SubmitEvent: submitEventSchema,
   RotateSecretRequest: rotateSecretBody,
+  EndpointStateRequest: endpointStateBody,
   RedeliverCallRequest: redeliverCallBody,
   RecoverRequest: recoverBody,
   CreateApiKey: createApiKeySchema,
@@ -126,6 +128,7 @@ const responseSchemas = {
   PrincipalView: principalViewSchema,
   EndpointHealth: endpointHealthSchema,
   EndpointHealthList: endpointHealthListSchema,
+  CircuitView: circuitViewSchema,
   CallEventSummary: callEventSummarySchema,
   CallView: callViewSchema,
 } satisfies Record<string, z.ZodType>;
@@ -230,7 +233,7 @@ export const operations: ApiOperation[] = [
     method: 'patch',
     path: '/v1/endpoints/{id}',
     operationId: 'updateEndpoint',
-    summary: 'Change url, email, events, auth, description or active',
+    summary: 'Change url, email, events, auth, description, active or rateLimit',
     description: 'Changes apply from the next event on; a retry reads the endpoint afresh.',
     tag: 'endpoints',
     params: endpointIdParams,
@@ -259,6 +262,32 @@ export const operations: ApiOperation[] = [
     body: { schema: rotateSecretBody, required: false },
     responses: [{ status: 200, description: 'rotated', schema: rotatedSecretSchema }],
     errors: { 404: NO_ENDPOINT, 409: 'the endpoint has no secret to rotate (auth is not hmac or hmac-hex)' },
+  },
+  {
+    method: 'post',
+    path: '/v1/endpoints/{id}/pause',
+    operationId: 'pauseEndpoint',
+    summary: 'Pause an endpoint: its deliveries wait, neither attempted nor failed, until it is resumed',
+    description:
+      'Idempotent: pausing a paused endpoint keeps the first pause (pausedAt, pausedBy). pausedBy is `api` when keys are not required, else `api-key:<key name>`. Attempts under way finish; the next ones wait.',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    body: { schema: endpointStateBody, required: false },
+    responses: [{ status: 200, description: 'the endpoint, paused', schema: endpointViewSchema }],
+    errors: { 404: NO_ENDPOINT },
+  },
+  {
+    method: 'post',
+    path: '/v1/endpoints/{id}/resume',
+    operationId: 'resumeEndpoint',
+    summary: 'Resume a paused endpoint: the deliveries that waited go, in order',
+    description:
+      'Idempotent: resuming an endpoint that is not paused changes nothing. The calls waiting for it are told at once; one not reached looks again on its own within minutes.',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    body: { schema: endpointStateBody, required: false },
+    responses: [{ status: 200, description: 'the endpoint, no longer paused', schema: endpointViewSchema }],
+    errors: { 404: NO_ENDPOINT },
   },
   {
     method: 'post',
@@ -401,7 +430,7 @@ export const operations: ApiOperation[] = [
     method: 'get',
     path: '/v1/endpoints/{id}/health',
     operationId: 'getEndpointHealth',
-    summary: "An endpoint's attempts per hour (succeeded, failed, p50/p95 duration), failed deliveries waiting, latest delivery",
+    summary: "An endpoint's attempts per hour (succeeded, failed, p50/p95 duration), failed deliveries waiting, latest delivery, circuit breaker state",
     tag: 'endpoints',
     params: endpointIdParams,
     query: endpointHealthQuery,

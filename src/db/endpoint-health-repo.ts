@@ -3,9 +3,10 @@
  * hourly buckets (succeeded and failed counts, p50 and p95 duration), the deliveries that finally
  * failed and wait for an operator, and its latest delivery. Every query is bounded: the attempts
  * of the window (delivery_attempts_started_idx), at most FAILED_WAITING_CAP rows counted per
- * endpoint, one index probe per endpoint for the latest delivery.
+ * endpoint, one index probe per endpoint for the latest delivery. And its circuit breaker's state.
  */
 import type { DeliveryLogEntry } from './deliveries-repo';
+import { CLOSED_CIRCUIT, loadCircuitViews, type CircuitView } from './endpoint-circuit-repo';
 import type { Queryable } from './pool';
 
 /** Counting failed deliveries stops here: the page says "10000+" rather than scan a huge backlog. */
@@ -49,6 +50,8 @@ export interface EndpointHealth {
   failedWaiting: number;
   failedWaitingCapped: boolean;
   lastDelivery: LastDelivery | null;
+  /** The circuit breaker across calls: closed (CLOSED_CIRCUIT) when the endpoint has not failed since its last success. */
+  circuit: CircuitView;
 }
 
 const HOUR_MS = 3_600_000;
@@ -67,7 +70,7 @@ interface StatsRow {
 export async function endpointHealth(db: Queryable, endpointIds: readonly string[], window: HealthWindow): Promise<Map<string, EndpointHealth>> {
   const until = new Date(window.since.getTime() + window.hours * HOUR_MS);
   const ids = [...endpointIds];
-  const [stats, failed, last] = await Promise.all([
+  const [stats, failed, last, circuits] = await Promise.all([
     db.query<StatsRow>(
       `SELECT "endpointId", CASE WHEN GROUPING(bucket) = 1 THEN NULL ELSE bucket END AS bucket,
               count(*) FILTER (WHERE outcome = 'succeeded')::int AS succeeded,
@@ -100,6 +103,7 @@ export async function endpointHealth(db: Queryable, endpointIds: readonly string
        ) l`,
       [ids],
     ),
+    loadCircuitViews(db, ids),
   ]);
 
   const health = new Map<string, EndpointHealth>();
@@ -116,6 +120,7 @@ export async function endpointHealth(db: Queryable, endpointIds: readonly string
       failedWaiting: 0,
       failedWaitingCapped: false,
       lastDelivery: null,
+      circuit: circuits.get(endpointId) ?? CLOSED_CIRCUIT,
     });
   }
   for (const row of stats.rows) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { AuthView, EndpointView, RevealedAuth } from '../api/endpoint-view';
 import type { AttemptOutcome, DeliveryLogEntry, DeliveryStatus } from '../db/deliveries-repo';
 import type { CallEventSummary, StoredEvent } from '../db/events-repo';
+import type { CircuitView } from '../db/endpoint-circuit-repo';
 import type { EndpointHealth } from '../db/endpoint-health-repo';
 import type { PublishedSigningKey } from '../destinations/signing/signing-keys';
 import type { Rotation } from '../endpoint-auth';
@@ -264,6 +265,17 @@ const attemptStatsFields = {
   p95Ms: z.int().min(0).nullable().describe('95th percentile of attempt duration, ms; null without attempts'),
 };
 
+/** The circuit breaker across calls (endpoint_circuits); closed with nulls when the endpoint has not failed since its last success. */
+export const circuitViewSchema = z.strictObject({
+  state: z
+    .enum(['closed', 'open', 'probing'])
+    .describe('closed: deliveries go; open: no call attempts it until retryAt; probing: one delivery tries it, the others wait for its outcome'),
+  failingSince: timestamp.nullable().describe('the first failure since the last success; null when none'),
+  failingCalls: z.int().min(0).describe('distinct calls with a retryable failure since the last success'),
+  openedAt: timestamp.nullable().describe('when the circuit last opened'),
+  retryAt: timestamp.nullable().describe('open: when one delivery may try again (the probe)'),
+});
+
 export const endpointHealthSchema = z.strictObject({
   endpointId: z.string(),
   since: timestamp.describe('start of the first bucket (a whole hour)'),
@@ -279,6 +291,7 @@ export const endpointHealthSchema = z.strictObject({
     .pick({ id: true, eventType: true, callId: true, status: true, attemptCount: true, lastStatusCode: true, lastError: true, createdAt: true, endedAt: true })
     .nullable()
     .describe('the endpoint\'s latest delivery; null when it has none'),
+  circuit: circuitViewSchema,
 });
 export const endpointHealthListSchema = z.strictObject({ data: z.array(endpointHealthSchema), nextCursor: cursor });
 
@@ -300,5 +313,6 @@ export const callViewSchema = z.strictObject({
 
 export type WebhooksPageTypesAgree = [
   Assert<Agree<z.infer<typeof endpointHealthSchema>, EndpointHealth>>,
+  Assert<Agree<z.infer<typeof circuitViewSchema>, CircuitView>>,
   Assert<Agree<z.infer<typeof callEventSummarySchema>, CallEventSummary>>,
 ];

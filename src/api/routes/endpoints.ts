@@ -1,8 +1,13 @@
 import { Router } from 'express';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
+import { wakeHeldCalls } from '../../activities/wake-held-calls';
+import { getApiKey } from '../../db/api-keys-repo';
+import { pauseEndpoint, resumeEndpoint } from '../../db/endpoint-state-repo';
 import { countClientEndpointsLocked, insertEndpoint, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
+import { logger } from '../../logger';
 import { currentSecret, generateSecret, isRotatable, resolveAuth, rotateSecret } from '../../endpoint-auth';
 import { newId } from '../../ids';
 import {
@@ -17,8 +22,8 @@ import {
   type EndpointAuth,
   type EndpointAuthInput,
 } from '../../schemas/endpoint';
-import { ApiError } from '../errors';
-import { assertMayActFor, principalOf } from '../auth/principal';
+import { ApiError, notFound } from '../errors';
+import { assertMayActFor, principalOf, type Principal } from '../auth/principal';
 import { visibleEndpoint, visibleEndpointsPage } from '../endpoint-access';
 import { authView, createdEndpointView, endpointView } from '../endpoint-view';
 import { parse } from '../validate';
@@ -35,6 +40,9 @@ export const listEndpointsQuery = z
 
 /** Optional body of rotate-secret: the new secret, or none to have one generated. */
 export const rotateSecretBody = z.object({ secret: z.string().max(4096).optional() }).strict().optional();
+
+/** The body of pause and resume: none, or an empty object. */
+export const endpointStateBody = z.object({}).strict().optional();
 
 function invalid(problems: { path: string; message: string }[]): ApiError {
   return new ApiError(
@@ -57,8 +65,22 @@ function storedAuth(input: EndpointAuthInput, now: Date, current?: EndpointAuth)
   return resolved.auth;
 }
 
+/**
+ * Who a pause is recorded as: `api` when keys are not required, `api-key:<name>` for a key in
+ * Postgres (its id when it cannot be read), `api-key:ADMIN_API_KEYS#<n>` for a configured admin key.
+ */
+async function actorOf(pool: Pool, principal: Principal): Promise<string> {
+  const { keyId } = principal;
+  if (keyId === null) return 'api';
+  if (keyId.startsWith('config:')) return `api-key:ADMIN_API_KEYS#${keyId.slice('config:'.length)}`;
+  const key = await getApiKey(pool, keyId).catch(() => undefined);
+  return `api-key:${key?.name ?? keyId}`;
+}
+
 export interface EndpointsRouterDeps {
   pool: Pool;
+  /** Wakes the calls waiting for an endpoint whose state changed (resume, enable, disable, delete). */
+  temporal: Client;
   rules: DestinationRules;
   /** How long an hmac secret replaced by rotate-secret keeps signing beside the new one. */
   hmacSecretOverlapMs: number;
@@ -68,6 +90,19 @@ export interface EndpointsRouterDeps {
 
 export function endpointsRouter(deps: EndpointsRouterDeps): Router {
   const router = Router();
+
+  /**
+   * Tells the calls waiting for the endpoint that it may go again, after the answer: a failure is
+   * logged, never the request's (those calls look again on their own within minutes).
+   */
+  function wake(endpointId: string): void {
+    wakeHeldCalls({ pool: deps.pool, temporal: deps.temporal, logger }, endpointId).then(
+      (woken) => {
+        if (woken > 0) logger.info({ endpointId, woken }, 'woke the calls waiting for the endpoint');
+      },
+      (err: unknown) => logger.warn({ err, endpointId }, 'could not wake the calls waiting for the endpoint; they look again on their own'),
+    );
+  }
 
   router.post('/', async (req, res) => {
     const body = parse(createEndpointSchema, req.body, 'body');
@@ -126,7 +161,31 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       const auth = patch.auth === undefined ? current.auth : storedAuth(patch.auth, new Date(), current.auth);
       return updateEndpoint(db, { ...next, auth });
     });
+    // Enabled: its waiting calls go on; disabled: they end its deliveries at once rather than at their next look.
+    if (patch.active !== undefined) wake(id);
     res.json(endpointView(updated));
+  });
+
+  /** Pauses the endpoint: its deliveries wait, neither attempted nor failed, until it is resumed. Idempotent. */
+  router.post('/:id/pause', async (req, res) => {
+    const { id } = parse(endpointIdParams, req.params, 'path');
+    parse(endpointStateBody, req.body, 'body');
+    await visibleEndpoint(deps.pool, res, id);
+    const paused = await pauseEndpoint(deps.pool, id, await actorOf(deps.pool, principalOf(res)));
+    // Deleted meanwhile: as if it had been deleted before the request.
+    if (!paused) throw notFound('endpoint', id);
+    res.json(endpointView(paused));
+  });
+
+  /** Resumes the endpoint and wakes the calls waiting for it. Idempotent. */
+  router.post('/:id/resume', async (req, res) => {
+    const { id } = parse(endpointIdParams, req.params, 'path');
+    parse(endpointStateBody, req.body, 'body');
+    await visibleEndpoint(deps.pool, res, id);
+    const resumed = await resumeEndpoint(deps.pool, id);
+    if (!resumed) throw notFound('endpoint', id);
+    wake(id);
+    res.json(endpointView(resumed));
   });
 
   /**
@@ -168,6 +227,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
     await visibleEndpoint(deps.pool, res, id);
     // Deleted meanwhile by another request: the same answer as if this one had deleted it.
     await softDeleteEndpoint(deps.pool, id);
+    wake(id); // calls waiting for it (paused, circuit open) end its deliveries now
     res.json({ id, deleted: true });
   });
 

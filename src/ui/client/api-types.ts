@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { createEndpointSchema, updateEndpointSchema } from '../../schemas/endpoint';
 import type {
   callViewSchema,
+  circuitViewSchema,
   createdEndpointSchema,
   deliveryLogEntrySchema,
   deliveryPageSchema,
@@ -30,6 +31,7 @@ export type EndpointKind = EndpointView['kind'];
 export type AuthView = EndpointView['auth'];
 export type EndpointHealth = z.infer<typeof endpointHealthSchema>;
 export type EndpointHealthList = z.infer<typeof endpointHealthListSchema>;
+export type CircuitView = z.infer<typeof circuitViewSchema>;
 export type DeliveryLogEntry = z.infer<typeof deliveryLogEntrySchema>;
 export type DeliveryPage = z.infer<typeof deliveryPageSchema>;
 export type DeliveryStatus = DeliveryLogEntry['status'];

@@ -5,7 +5,7 @@
  */
 import { ApiFailure, messageOf } from './api';
 
-export type FieldName = 'clientId' | 'kind' | 'url' | 'email' | 'auth' | 'token' | 'events' | 'description' | 'since' | 'until' | 'key';
+export type FieldName = 'clientId' | 'kind' | 'url' | 'email' | 'auth' | 'token' | 'events' | 'description' | 'rateLimit' | 'since' | 'until' | 'key';
 export type FieldErrors = Partial<Record<FieldName, string>>;
 
 /** The form field an API path (`body.auth.token`, `query.since`) is about, or undefined. */
@@ -21,6 +21,7 @@ export function fieldOfPath(path: string): FieldName | undefined {
     case 'email':
     case 'events':
     case 'description':
+    case 'rateLimit':
     case 'since':
     case 'until':
       return first;

@@ -1,5 +1,5 @@
 /** How the page writes times, durations, rates and endpoints. */
-import type { AuthView, EndpointKind, EndpointView } from './api-types';
+import type { AuthView, CircuitView, EndpointKind, EndpointView } from './api-types';
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const hourOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -69,4 +69,17 @@ export function fromLocalInput(value: string): string | undefined {
 export function statusLabel(kind: EndpointKind | undefined, code: number | null): string {
   if (code === null) return '';
   return `${kind === 'email' ? 'SMTP' : 'HTTP'} ${code}`;
+}
+
+/** The circuit breaker's state in words; null while it is closed (nothing to say). */
+export function circuitLabel(circuit: CircuitView): string | null {
+  const failing = circuit.failingCalls > 0 ? `, ${count(circuit.failingCalls, 'call', 'calls')} failing since ${formatTime(circuit.failingSince)}` : '';
+  switch (circuit.state) {
+    case 'closed':
+      return null;
+    case 'open':
+      return `Circuit open until ${formatTime(circuit.retryAt)}${failing}`;
+    case 'probing':
+      return `Circuit probing: one delivery tries the endpoint, the others wait${failing}`;
+  }
 }

@@ -1,8 +1,12 @@
-/** One endpoint in the list: kind, target, triggers, state, last delivery, health chart; Send test event; Manage opens it. */
+/**
+ * One endpoint in the list: kind, target, triggers, state (paused, disabled and why, the circuit),
+ * last delivery, health chart; Send test event; Pause or Resume; Manage opens it.
+ */
 import type { DeliveryStatus, EndpointHealth, EndpointView, EventTypeInfo } from '../api-types';
-import { AUTH_LABELS, KIND_LABELS, formatTime, statusLabel, targetOf, triggersLabel } from '../format';
+import { AUTH_LABELS, KIND_LABELS, circuitLabel, formatTime, statusLabel, targetOf, triggersLabel } from '../format';
 import { EndpointDetail } from './endpoint-detail';
 import { HealthChart } from './health-chart';
+import { PauseControl } from './pause-control';
 import { TestEvent } from './test-event';
 
 function LastDelivery(props: { health: EndpointHealth | undefined; kind: EndpointView['kind'] }) {
@@ -33,12 +37,14 @@ export function EndpointCard(props: {
 }) {
   const { endpoint, health } = props;
   const target = targetOf(endpoint);
+  const circuit = health ? circuitLabel(health.circuit) : null;
   return (
     <article class={endpoint.active ? 'endpoint' : 'endpoint disabled'} aria-label={`${KIND_LABELS[endpoint.kind]} endpoint ${target}`}>
       <header>
         <span class={`badge kind-${endpoint.kind}`}>{KIND_LABELS[endpoint.kind]}</span>
         <code class="target">{target}</code>
         <span class={endpoint.active ? 'badge active' : 'badge inactive'}>{endpoint.active ? 'Active' : 'Disabled'}</span>
+        {endpoint.pausedAt !== null && <span class="badge paused">Paused</span>}
         {endpoint.description && <span class="description">{endpoint.description}</span>}
       </header>
       <div class="summary">
@@ -49,12 +55,42 @@ export function EndpointCard(props: {
               <dd>{endpoint.clientId}</dd>
             </>
           )}
+          {endpoint.pausedAt !== null && (
+            <>
+              <dt>Paused since</dt>
+              <dd class="paused-since">
+                {formatTime(endpoint.pausedAt)}
+                {endpoint.pausedBy && ` by ${endpoint.pausedBy}`} · deliveries wait until it is resumed
+              </dd>
+            </>
+          )}
+          {!endpoint.active && endpoint.disabledReason && (
+            <>
+              <dt>Why disabled</dt>
+              <dd class="disabled-reason bad-text">
+                {endpoint.disabledReason}
+                {endpoint.disabledAt && ` · ${formatTime(endpoint.disabledAt)}`}
+              </dd>
+            </>
+          )}
+          {circuit !== null && (
+            <>
+              <dt>Circuit</dt>
+              <dd class="circuit-state bad-text">{circuit}</dd>
+            </>
+          )}
           <dt>Triggers</dt>
           <dd>{triggersLabel(endpoint.events)}</dd>
           {endpoint.kind === 'custom' && (
             <>
               <dt>Authentication</dt>
               <dd>{AUTH_LABELS[endpoint.auth.type]}</dd>
+            </>
+          )}
+          {endpoint.rateLimit !== null && (
+            <>
+              <dt>Rate limit</dt>
+              <dd>{endpoint.rateLimit} requests/s</dd>
             </>
           )}
           <dt>Last delivery</dt>
@@ -79,6 +115,7 @@ export function EndpointCard(props: {
       </div>
       <div class="actions">
         <TestEvent endpointId={endpoint.id} kind={endpoint.kind} onDone={props.onActivity} />
+        <PauseControl endpoint={endpoint} onUpdated={props.onUpdated} />
         <button type="button" aria-expanded={props.expanded} onClick={() => props.onToggle()}>
           {props.expanded ? 'Close' : 'Manage'}
         </button>

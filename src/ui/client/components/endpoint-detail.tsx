@@ -1,5 +1,5 @@
 /**
- * One endpoint, opened: edit it (Save), enable or disable it, rotate its HMAC secret, delete it
+ * One endpoint, opened: edit it (Save), enable or disable it (why it is disabled beside Enable), rotate its HMAC secret, delete it
  * (after a confirmation), its RSA public key, its delivery log and recovery.
  */
 import { useState } from 'preact/hooks';
@@ -92,9 +92,12 @@ export function EndpointDetail(props: {
             Disable
           </button>
         ) : (
-          <button type="button" disabled={busy} onClick={() => void setActive(true)}>
-            Enable
-          </button>
+          <>
+            <button type="button" disabled={busy} onClick={() => void setActive(true)}>
+              Enable
+            </button>
+            {endpoint.disabledReason && <span class="disabled-reason bad-text">Disabled: {endpoint.disabledReason}</span>}
+          </>
         )}
         {rotatable && (
           <button type="button" disabled={busy} onClick={() => void rotate()}>

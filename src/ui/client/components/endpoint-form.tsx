@@ -1,6 +1,6 @@
 /**
  * The endpoint form: Create endpoint (type; URL or email address; for Custom the authentication;
- * the triggers) and the edit form of an endpoint (Save). The API's errors are shown next to the
+ * an optional rate limit; the triggers) and the edit form of an endpoint (Save). The API's errors are shown next to the
  * fields they name.
  */
 import { useId, useState } from 'preact/hooks';
@@ -14,7 +14,16 @@ import { ALL_EVENTS, TriggersFieldset } from './triggers-fieldset';
 
 type AuthType = AuthView['type'];
 
-const FORM_FIELDS: readonly FieldName[] = ['kind', 'url', 'email', 'auth', 'token', 'events', 'description'];
+const FORM_FIELDS: readonly FieldName[] = ['kind', 'url', 'email', 'auth', 'token', 'events', 'description', 'rateLimit'];
+
+const RATE_LIMIT_INVALID = 'Enter a whole number of requests per second, or leave empty for no limit';
+
+/** The Rate limit field's value: null when empty (no limit), a number, or undefined when it is not a whole number. */
+function parseRateLimit(text: string): number | null | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : undefined;
+}
 
 const KIND_OPTIONS = (Object.keys(KIND_LABELS) as EndpointKind[]).map((kind) => ({ value: kind, label: KIND_LABELS[kind] }));
 
@@ -70,6 +79,7 @@ export function EndpointForm(props: EndpointFormProps) {
   const [authType, setAuthType] = useState<AuthType>(current?.auth.type ?? 'none');
   const [token, setToken] = useState('');
   const [description, setDescription] = useState(current?.description ?? '');
+  const [rateLimit, setRateLimit] = useState(current?.rateLimit?.toString() ?? '');
   const [events, setEvents] = useState<string[]>(current ? [...current.events] : [ALL_EVENTS]);
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
@@ -94,6 +104,11 @@ export function EndpointForm(props: EndpointFormProps) {
       return;
     }
     onClientIdError(null);
+    const limit = parseRateLimit(rateLimit);
+    if (limit === undefined) {
+      setErrors({ fields: { rateLimit: RATE_LIMIT_INVALID }, general: null });
+      return;
+    }
     const auth = kind === 'custom' ? authInput() : undefined;
     const body: CreateEndpointBody = {
       clientId: clientId.trim(),
@@ -101,6 +116,7 @@ export function EndpointForm(props: EndpointFormProps) {
       events: asSubscriptions(events),
       ...(kind === 'email' ? { email: email.trim() } : url.trim() ? { url: url.trim() } : {}),
       ...(description.trim() && { description: description.trim() }),
+      ...(limit !== null && { rateLimit: limit }),
       ...(auth && { auth }),
     };
     try {
@@ -120,6 +136,12 @@ export function EndpointForm(props: EndpointFormProps) {
       patch.url = url.trim();
     }
     if (description.trim() !== (endpoint.description ?? '')) patch.description = description.trim() || null;
+    const limit = parseRateLimit(rateLimit);
+    if (limit === undefined) {
+      setErrors({ fields: { rateLimit: RATE_LIMIT_INVALID }, general: null });
+      return;
+    }
+    if (limit !== endpoint.rateLimit) patch.rateLimit = limit;
     if (!sameEvents(events, endpoint.events)) patch.events = asSubscriptions(events);
     let secret: string | null = null;
     if (endpoint.kind === 'custom' && (authType !== endpoint.auth.type || (authType === 'bearer' && token !== ''))) {
@@ -191,6 +213,16 @@ export function EndpointForm(props: EndpointFormProps) {
           <p class="hint">A signing secret is generated and shown once, after you {props.mode === 'create' ? 'create the endpoint' : 'save'}.</p>
         )}
         <TextField id={`${id}-description`} label="Description" value={description} onValue={setDescription} placeholder="optional, e.g. CRM" error={f.description} />
+        <TextField
+          id={`${id}-rate-limit`}
+          label="Rate limit (requests/s)"
+          inputMode="numeric"
+          value={rateLimit}
+          onValue={setRateLimit}
+          placeholder="no limit"
+          hint="At most this many requests per second, across every call; empty: no limit."
+          error={f.rateLimit}
+        />
       </div>
       <TriggersFieldset idPrefix={`${id}-triggers`} catalog={props.catalog} events={events} onEvents={setEvents} error={f.events} />
       <div class="actions">

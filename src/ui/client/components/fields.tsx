@@ -40,7 +40,7 @@ export function TextField(
     placeholder?: string;
     readOnly?: boolean;
     autoComplete?: string;
-    inputMode?: 'text' | 'email' | 'url';
+    inputMode?: 'text' | 'email' | 'url' | 'numeric';
   },
 ) {
   const common = {
