@@ -2,7 +2,7 @@
  * Prometheus metrics of this process. The API serves them at GET /metrics, together with the
  * Temporal SDK's worker metrics when the worker runs in the same process.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'callhook_process_' });
@@ -54,5 +54,12 @@ export const endpointsDisabled = new Counter({
   name: 'callhook_endpoints_disabled_total',
   help: 'Endpoints disabled by callhook, by cause (gone: a 410; failing: every delivery failed for ENDPOINT_DISABLE_AFTER)',
   labelNames: ['cause'] as const,
+  registers: [registry],
+});
+
+export const endpointsByState = new Gauge({
+  name: 'callhook_endpoints',
+  help: 'Live endpoints that are paused, disabled, or have their circuit open (read from Postgres at each scrape)',
+  labelNames: ['state'] as const,
   registers: [registry],
 });

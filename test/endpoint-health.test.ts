@@ -54,6 +54,7 @@ describe('endpoint health', () => {
       for (const callId of calls) emitted.get(callId)!.push(await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId }));
     }
     await other.waitFor(8); // the other endpoint is not held
+    assert.match(await fetch(`${h.baseUrl}/metrics`).then((r) => r.text()), /callhook_endpoints\{state="paused"\} [1-9]/);
     await sleep(1_500);
     assert.equal(paused.requests.length, 2, 'nothing is sent to a paused endpoint');
     for (const callId of calls) {
@@ -194,6 +195,7 @@ describe('endpoint health', () => {
       return response.body.circuit?.state === 'open' ? response.body : undefined;
     }, 'the circuit to open');
     assert.ok(health.circuit.failingCalls >= 3);
+    assert.match(await fetch(`${h.baseUrl}/metrics`).then((r) => r.text()), /callhook_endpoints\{state="circuit_open"\} [1-9]/);
     assert.ok(health.circuit.retryAt);
     // Every call's lane now waits for the circuit instead of retrying on its own schedule.
     for (const callId of calls) emitted.get(callId)!.push(await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId }));

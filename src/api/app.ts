@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, timeoutMs: temporalTimeoutMs }));
-  app.use(metricsRouter({ ...(deps.temporalMetricsUrl && { temporalMetricsUrl: deps.temporalMetricsUrl }) }));
+  app.use(metricsRouter({ pool: deps.pool, ...(deps.temporalMetricsUrl && { temporalMetricsUrl: deps.temporalMetricsUrl }) }));
   const openapi = openApiJson();
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openapi);

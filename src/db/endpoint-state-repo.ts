@@ -71,3 +71,23 @@ export async function callDeliversTo(db: Queryable, callId: string, endpointId: 
   const { rows } = await db.query('SELECT 1 FROM deliveries WHERE call_id = $1 AND endpoint_id = $2 LIMIT 1', [callId, endpointId]);
   return rows.length > 0;
 }
+
+export interface EndpointStateCounts {
+  paused: number;
+  disabled: number;
+  circuitOpen: number;
+}
+
+/** How many live endpoints are paused, disabled, or have their circuit open (or probing): the metrics' gauges. */
+export async function countEndpointStates(db: Queryable): Promise<EndpointStateCounts> {
+  const { rows } = await db.query<{ paused: number; disabled: number; circuit_open: number }>({
+    name: 'count-endpoint-states',
+    text: `SELECT
+        (SELECT count(*)::int FROM endpoints WHERE deleted_at IS NULL AND paused_at IS NOT NULL) AS paused,
+        (SELECT count(*)::int FROM endpoints WHERE deleted_at IS NULL AND NOT active) AS disabled,
+        (SELECT count(*)::int FROM endpoint_circuits c JOIN endpoints p ON p.id = c.endpoint_id
+          WHERE p.deleted_at IS NULL AND c.state <> 'closed') AS circuit_open`,
+  });
+  const row = rows[0]!;
+  return { paused: row.paused, disabled: row.disabled, circuitOpen: row.circuit_open };
+}

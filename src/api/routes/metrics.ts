@@ -1,14 +1,28 @@
 import { Router } from 'express';
-import { registry } from '../../metrics';
+import { countEndpointStates } from '../../db/endpoint-state-repo';
+import type { Pool } from '../../db/pool';
+import { endpointsByState, registry } from '../../metrics';
 import { logger } from '../../logger';
 
 /**
  * GET /metrics: this process's metrics in Prometheus text format, followed by the Temporal SDK
  * worker metrics when `temporalMetricsUrl` points at the SDK runtime's Prometheus endpoint.
  */
-export function metricsRouter(deps: { temporalMetricsUrl?: string }): Router {
+export function metricsRouter(deps: { temporalMetricsUrl?: string; pool?: Pool }): Router {
   const router = Router();
   router.get('/metrics', async (_req, res) => {
+    if (deps.pool) {
+      try {
+        const counts = await countEndpointStates(deps.pool);
+        endpointsByState.set({ state: 'paused' }, counts.paused);
+        endpointsByState.set({ state: 'disabled' }, counts.disabled);
+        endpointsByState.set({ state: 'circuit_open' }, counts.circuitOpen);
+      } catch (err) {
+        // Postgres away: the other metrics are still served; these gauges are left out rather than stale.
+        endpointsByState.reset();
+        logger.warn({ err }, 'endpoint state gauges unavailable; serving the other metrics');
+      }
+    }
     let text = await registry.metrics();
     if (deps.temporalMetricsUrl) {
       try {
