@@ -253,10 +253,11 @@ describe('endpoint health', () => {
   });
 });
 
-describe('endpoint health: disabled after failing for ENDPOINT_DISABLE_AFTER', () => {
+describe('endpoint health: disabled after failing for ENDPOINT_DISABLE_AFTER; a pause during a long batch', () => {
   let h: Harness;
   before(async () => {
-    h = await Harness.start({ endpointHealth: { disableAfterMs: 4_000 } });
+    // Attempts time out after 5 s, so a batch's time budget is 5 s too (FAST_SETTINGS: 1 s).
+    h = await Harness.start({ endpointHealth: { disableAfterMs: 4_000 }, settings: { attemptTimeoutMs: 5_000 } });
   });
   after(async () => {
     await h?.stop();
@@ -284,5 +285,25 @@ describe('endpoint health: disabled after failing for ENDPOINT_DISABLE_AFTER', (
     const failed = log.find((d) => d.endpointId === endpointId)!;
     assert.ok(failed.attempts.length >= 2);
     assert.ok(failed.attempts.every((a) => a.statusCode === 503));
+  });
+
+  test('a pause stops a batch under way within about a second, not at the end of its time budget', async () => {
+    const clientId = 'client-pause-batch';
+    const receiver = await Receiver.start(() => ({ status: 200, delayMs: 200 }));
+    const endpointId = await h.createEndpoint({ clientId, url: receiver.url });
+    const callId = `call-pause-batch-${Date.now()}`;
+    for (let i = 0; i < 40; i++) await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId });
+    await receiver.waitFor(3, 15_000);
+    const atPause = receiver.requests.length;
+    assert.equal((await h.api('POST', `/v1/endpoints/${endpointId}/pause`)).status, 200);
+    await sleep(1_500);
+    const settled = receiver.requests.length;
+    await sleep(2_000);
+    assert.equal(receiver.requests.length, settled, 'nothing more once the pause took hold');
+    // 200 ms a request: about 5 in the second it may take (the batch's budget would have allowed about 25).
+    assert.ok(settled - atPause <= 8, `${settled - atPause} requests after the pause`);
+    assert.ok(settled < 40);
+    assert.equal((await h.api('POST', `/v1/endpoints/${endpointId}/resume`)).status, 200);
+    await receiver.waitFor(40, 30_000);
   });
 });

@@ -25,6 +25,8 @@ export interface DeliverDeps {
 
 /** An attempt ends this long before its activity's start-to-close timeout, whatever happens. */
 const DEADLINE_MARGIN_MS = 1_000;
+/** A batch reads its deliveries' endpoint again before an attempt once its read is older than this. */
+const CONTEXT_FRESH_MS = 1_000;
 /** Heartbeats begin once an activity has run this long, so quick ones cost no extra round trip. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -145,11 +147,17 @@ async function bounded<T>(work: (deadline: number, cancel: AbortSignal) => Promi
 export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: string[]; budgetMs: number }): Promise<BatchResult> {
   return bounded(async (deadline, cancel) => {
     const started = Date.now();
-    const contexts = await loadDeliveryContexts(deps.pool, input.deliveryIds);
+    let contexts = await loadDeliveryContexts(deps.pool, input.deliveryIds);
+    let readAt = Date.now();
     const outcomes: BatchOutcome[] = [];
-    for (const deliveryId of input.deliveryIds) {
+    for (const [index, deliveryId] of input.deliveryIds.entries()) {
       if (outcomes.length > 0 && Date.now() - started >= input.budgetMs) break;
       if (cancel.aborted) throw new CancelledFailure('batch cancelled');
+      if (Date.now() - readAt > CONTEXT_FRESH_MS) {
+        // A slow batch reads its endpoint again, so a pause, a disable or an opened circuit stops it within a second.
+        contexts = await loadDeliveryContexts(deps.pool, input.deliveryIds.slice(index));
+        readAt = Date.now();
+      }
       const ctx = contexts.get(deliveryId);
       if (!ctx || ctx.status !== 'pending') {
         outcomes.push({ deliveryId, outcome: 'ended' });
