@@ -343,6 +343,11 @@ describe('endpoints: the happy path', () => {
       auth: { type: 'bearer', token },
       description: 'ops',
       active: true,
+      rateLimit: null,
+      pausedAt: null,
+      pausedBy: null,
+      disabledReason: null,
+      disabledAt: null,
       createdAt: created.body.createdAt,
       updatedAt: created.body.updatedAt,
     });
@@ -438,6 +443,11 @@ describe('endpoints: the happy path', () => {
       auth: { type: 'bearer', tokenHint: '…2222' },
       description: null,
       active: false,
+      rateLimit: null,
+      pausedAt: null,
+      pausedBy: null,
+      disabledReason: 'disabled through the API',
+      disabledAt: patched.body.updatedAt,
       createdAt: created.createdAt,
       updatedAt: patched.body.updatedAt,
     });
@@ -488,7 +498,7 @@ describe('endpoints: the happy path', () => {
     const completed = response.body.data.find((t: { name: string }) => t.name === 'OUTBOUND_CALL_COMPLETED');
     assert.deepEqual(completed, { name: 'OUTBOUND_CALL_COMPLETED', title: 'Outbound call completed', terminal: true, system: false });
     const system = response.body.data.filter((t: { system: boolean }) => t.system).map((t: { name: string }) => t.name);
-    assert.deepEqual(system, ['WEBHOOK_DELIVERY_FAILED', 'WEBHOOK_TEST']);
+    assert.deepEqual(system, ['WEBHOOK_DELIVERY_FAILED', 'WEBHOOK_ENDPOINT_DISABLED', 'WEBHOOK_TEST']);
     // Every listed type but the test event (sent to one endpoint on request) is accepted as a subscription.
     const subscribable = names.filter((name: string) => name !== 'WEBHOOK_TEST');
     const r = await h.api('POST', '/v1/endpoints', endpointBody(ids().clientId, { events: subscribable }));

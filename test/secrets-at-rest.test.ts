@@ -85,6 +85,9 @@ function endpointFields(fields: Partial<NewEndpoint> & Pick<NewEndpoint, 'kind'>
   };
 }
 
+/** The state fields of a new endpoint, which creation does not set. */
+const NOT_PAUSED_OR_DISABLED = { pausedAt: null, pausedBy: null, disabledReason: null, disabledAt: null };
+
 describe('endpoint secrets at rest: storage and keys', () => {
   let db: TestDatabase;
   const dirs: string[] = [];
@@ -158,7 +161,7 @@ describe('endpoint secrets at rest: storage and keys', () => {
     assertNoSecretIn(await dumpDatabase(db.pool), allSecrets);
     for (const endpoint of written) {
       const read = await getEndpoint(db.pool, endpoint.id);
-      assert.deepEqual(read && { ...read, createdAt: undefined, updatedAt: undefined }, { ...endpoint, createdAt: undefined, updatedAt: undefined });
+      assert.deepEqual(read && { ...read, createdAt: undefined, updatedAt: undefined }, { ...endpoint, ...NOT_PAUSED_OR_DISABLED, createdAt: undefined, updatedAt: undefined });
     }
     // Custom urls and emails are not secrets: they stay queryable. Slack/Teams urls are only redacted.
     const { rows } = await db.pool.query<{ id: string; url: string | null; email: string | null; auth: unknown }>(

@@ -1,7 +1,7 @@
 /**
  * Notification Triggers: "All call events" (`*`) and one checkbox per event type of the catalog,
  * named by the type and described by its title. `*` stands alone (the API refuses it beside
- * names), and it does not include the system type WEBHOOK_DELIVERY_FAILED.
+ * names), and it does not include the system types (WEBHOOK_DELIVERY_FAILED, WEBHOOK_ENDPOINT_DISABLED).
  */
 import type { EventTypeInfo } from '../api-types';
 
@@ -38,7 +38,7 @@ export function TriggersFieldset(props: {
         />
         <label for={`${props.idPrefix}-all`}>All call events</label>
         <span class="trigger-title" id={`${props.idPrefix}-all-desc`}>
-          <code>*</code>: every call event type, now and future ones (not the system event WEBHOOK_DELIVERY_FAILED)
+          <code>*</code>: every call event type, now and future ones (not callhook's own events: WEBHOOK_DELIVERY_FAILED, WEBHOOK_ENDPOINT_DISABLED)
         </span>
       </div>
       {subscribableTypes(props.catalog).map((type) => {
