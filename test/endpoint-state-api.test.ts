@@ -84,7 +84,7 @@ describe('POST /v1/endpoints/:id/pause and /resume', () => {
     assert.equal(resumedAgain.body.updatedAt, resumed.body.updatedAt, 'resuming an endpoint not paused changes nothing');
   });
 
-  test('resume wakes the calls waiting for the endpoint (their holds are taken)', async () => {
+  test('resume, enable and disable wake the calls waiting for the endpoint (their holds are taken)', async () => {
     const id = await h.createEndpoint({ clientId: clientOf('wake'), url: 'https://example.com/wake' });
     assert.equal((await h.api('POST', `/v1/endpoints/${id}/pause`)).status, 200);
     // Calls that ended meanwhile (no workflow): woken all the same, without an error.
@@ -92,12 +92,18 @@ describe('POST /v1/endpoints/:id/pause and /resume', () => {
     assert.equal((await h.api('POST', `/v1/endpoints/${id}/resume`)).status, 200);
     await eventually(async () => ((await holds(id)).length === 0 ? true : undefined), 'the holds taken after resume');
 
-    // Enabling through PATCH wakes them too.
+    // Disabling through PATCH wakes them too (they end its deliveries at once), and so does enabling.
     await h.db.pool.query("INSERT INTO endpoint_holds (endpoint_id, call_id) VALUES ($1, 'call-gone-3')", [id]);
     assert.equal((await h.api('PATCH', `/v1/endpoints/${id}`, { active: false })).status, 200);
-    assert.deepEqual(await holds(id), ['call-gone-3'], 'disabling wakes nobody');
+    await eventually(async () => ((await holds(id)).length === 0 ? true : undefined), 'the holds taken after disabling');
+    await h.db.pool.query("INSERT INTO endpoint_holds (endpoint_id, call_id) VALUES ($1, 'call-gone-4')", [id]);
     assert.equal((await h.api('PATCH', `/v1/endpoints/${id}`, { active: true })).status, 200);
     await eventually(async () => ((await holds(id)).length === 0 ? true : undefined), 'the holds taken after enabling');
+    // A PATCH that leaves `active` alone wakes nobody.
+    await h.db.pool.query("INSERT INTO endpoint_holds (endpoint_id, call_id) VALUES ($1, 'call-gone-5')", [id]);
+    assert.equal((await h.api('PATCH', `/v1/endpoints/${id}`, { description: 'unchanged state' })).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(await holds(id), ['call-gone-5']);
   });
 
   test('unknown, deleted or badly named endpoints, and bodies with fields: refused, nothing changed', async () => {
