@@ -14,7 +14,7 @@ import type { Logger } from '../logger';
 import { circuitTransitions, endpointsDisabled } from '../metrics';
 import type { AttemptResult } from '../destinations/destination';
 import { callEventSignal } from '../workflows/messages';
-import { wakeHeldCalls } from './wake-held-calls';
+import { wakeHeldCallsSoon } from './wake-held-calls';
 
 export interface HealthDeps {
   pool: Pool;
@@ -32,7 +32,8 @@ export async function countAttemptHealth(deps: HealthDeps, ctx: DeliveryContext,
     if (was === 'open' || was === 'probing') {
       circuitTransitions.inc({ to: 'closed' });
       deps.logger.info({ endpointId: endpoint.id, deliveryId: ctx.deliveryId }, 'endpoint circuit closed: an attempt succeeded');
-      wakeHeld(deps, endpoint.id);
+      // Without keeping this delivery waiting for them.
+      if (deps.temporal) wakeHeldCallsSoon({ pool: deps.pool, temporal: deps.temporal, logger: deps.logger }, endpoint.id);
     }
     return;
   }
@@ -59,14 +60,6 @@ export async function countAttemptHealth(deps: HealthDeps, ctx: DeliveryContext,
     if (disabled) endpointsDisabled.inc({ cause: 'failing' });
   }
   if (disabled) await announceDisabled(deps, ctx, disabled);
-}
-
-/** Wakes the calls held by the circuit, without keeping this delivery waiting for them. */
-function wakeHeld(deps: HealthDeps, endpointId: string): void {
-  if (!deps.temporal) return;
-  wakeHeldCalls({ pool: deps.pool, temporal: deps.temporal, logger: deps.logger }, endpointId).catch((err: unknown) => {
-    deps.logger.error({ err, endpointId }, 'could not wake the calls held by a closed circuit; they look again on their own');
-  });
 }
 
 /**

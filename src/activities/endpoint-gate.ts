@@ -47,11 +47,12 @@ async function holdFor(deps: GateDeps, ctx: DeliveryContext, cancel: AbortSignal
     const claimed = !mine && due > Date.now() ? false : await claimProbe(deps.pool, endpoint.id, ctx.deliveryId, deps.probeForMs);
     if (!claimed) {
       await holdCall(deps.pool, endpoint.id, ctx.callId);
-      const until = probing || due <= Date.now() ? Date.now() + deps.probeForMs : due;
+      // Another delivery probes it (its success wakes this call), or the cool-down has yet to end.
+      const probed = probing || due <= Date.now();
       return {
         reason: 'circuit_open',
-        message: `endpoint ${endpoint.id}'s circuit is open (failing in many calls): ${probing || due <= Date.now() ? 'another delivery probes it' : `one probe goes at ${new Date(due).toISOString()}`}`,
-        until,
+        message: `endpoint ${endpoint.id}'s circuit is open (failing in many calls): ${probed ? 'another delivery probes it' : `one probe goes at ${new Date(due).toISOString()}`}`,
+        until: probed ? Date.now() + deps.probeForMs : due,
       };
     }
   }

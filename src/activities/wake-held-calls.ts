@@ -34,3 +34,16 @@ export async function wakeHeldCalls(deps: { pool: Pool; temporal: Client; logger
     if (callIds.length < PAGE) return woken;
   }
 }
+
+/**
+ * Wakes them without keeping the caller waiting (an API answer, a delivery): the outcome is
+ * logged, a failure never the caller's (the calls look again on their own within minutes).
+ */
+export function wakeHeldCallsSoon(deps: { pool: Pool; temporal: Client; logger: Logger }, endpointId: string): void {
+  wakeHeldCalls(deps, endpointId).then(
+    (woken) => {
+      if (woken > 0) deps.logger.info({ endpointId, woken }, 'woke the calls waiting for the endpoint');
+    },
+    (err: unknown) => deps.logger.warn({ err, endpointId }, 'could not wake the calls waiting for the endpoint; they look again on their own'),
+  );
+}

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
-import { wakeHeldCalls } from '../../activities/wake-held-calls';
+import { wakeHeldCallsSoon } from '../../activities/wake-held-calls';
 import { getApiKey } from '../../db/api-keys-repo';
 import { pauseEndpoint, resumeEndpoint } from '../../db/endpoint-state-repo';
 import { countClientEndpointsLocked, insertEndpoint, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
@@ -73,8 +73,13 @@ async function actorOf(pool: Pool, principal: Principal): Promise<string> {
   const { keyId } = principal;
   if (keyId === null) return 'api';
   if (keyId.startsWith('config:')) return `api-key:ADMIN_API_KEYS#${keyId.slice('config:'.length)}`;
-  const key = await getApiKey(pool, keyId).catch(() => undefined);
-  return `api-key:${key?.name ?? keyId}`;
+  try {
+    return `api-key:${(await getApiKey(pool, keyId))?.name ?? keyId}`;
+  } catch (err) {
+    // The pause itself needs Postgres next and fails there if it is away; the name is only a label.
+    logger.warn({ err, keyId }, 'could not read the key\'s name for pausedBy; recording its id');
+    return `api-key:${keyId}`;
+  }
 }
 
 export interface EndpointsRouterDeps {
@@ -91,18 +96,8 @@ export interface EndpointsRouterDeps {
 export function endpointsRouter(deps: EndpointsRouterDeps): Router {
   const router = Router();
 
-  /**
-   * Tells the calls waiting for the endpoint that it may go again, after the answer: a failure is
-   * logged, never the request's (those calls look again on their own within minutes).
-   */
-  function wake(endpointId: string): void {
-    wakeHeldCalls({ pool: deps.pool, temporal: deps.temporal, logger }, endpointId).then(
-      (woken) => {
-        if (woken > 0) logger.info({ endpointId, woken }, 'woke the calls waiting for the endpoint');
-      },
-      (err: unknown) => logger.warn({ err, endpointId }, 'could not wake the calls waiting for the endpoint; they look again on their own'),
-    );
-  }
+  /** Tells the calls waiting for the endpoint, after the answer, that its state changed. */
+  const wake = (endpointId: string) => wakeHeldCallsSoon({ pool: deps.pool, temporal: deps.temporal, logger }, endpointId);
 
   router.post('/', async (req, res) => {
     const body = parse(createEndpointSchema, req.body, 'body');
