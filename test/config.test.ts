@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config';
 import { deliverySettingsFrom } from '../src/delivery-settings';
+import { DEFAULT_ENDPOINT_HEALTH, endpointHealthSettingsFrom } from '../src/endpoint-health-settings';
 
 /** Production needs a secrets key; any valid ring will do here. */
 const PRODUCTION_SECRETS = { SECRETS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
@@ -48,8 +49,20 @@ test('a bad value stops start-up with a message naming the variable', () => {
     [{ DB_POOL_SIZE: '1' }, /DB_POOL_SIZE/],
     [{ WORKER_ACTIVITY_SLOTS: 'many' }, /WORKER_ACTIVITY_SLOTS/],
     [{ WORKER_MAX_CACHED_WORKFLOWS: '-5' }, /WORKER_MAX_CACHED_WORKFLOWS/],
+    [{ ENDPOINT_DISABLE_AFTER: 'never' }, /ENDPOINT_DISABLE_AFTER/],
+    [{ CIRCUIT_BREAKER_CALLS: '-1' }, /CIRCUIT_BREAKER_CALLS/],
+    [{ CIRCUIT_BREAKER_CALLS: '2.5' }, /CIRCUIT_BREAKER_CALLS/],
+    [{ CIRCUIT_BREAKER_COOLDOWN: '10ms' }, /CIRCUIT_BREAKER_COOLDOWN/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
   }
+});
+
+test('endpoint health: 5 days to auto-disable (off: never), a circuit of 5 calls and 1 min by default', () => {
+  assert.deepEqual(endpointHealthSettingsFrom(loadConfig({})), DEFAULT_ENDPOINT_HEALTH);
+  assert.deepEqual(DEFAULT_ENDPOINT_HEALTH, { circuitBreakerCalls: 5, circuitCooldownMs: 60_000, disableAfterMs: 5 * 86_400_000 });
+  const set = endpointHealthSettingsFrom(loadConfig({ ENDPOINT_DISABLE_AFTER: 'off', CIRCUIT_BREAKER_CALLS: '0', CIRCUIT_BREAKER_COOLDOWN: '30s' }));
+  assert.deepEqual(set, { circuitBreakerCalls: 0, circuitCooldownMs: 30_000, disableAfterMs: 0 });
+  assert.equal(loadConfig({ ENDPOINT_DISABLE_AFTER: '12h' }).ENDPOINT_DISABLE_AFTER, 12 * 3_600_000);
 });
