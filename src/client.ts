@@ -10,15 +10,26 @@ import {
   type CallWorkflowInput,
   type RedeliverRequest,
 } from './workflows/messages';
-import { callEventSchema, type CallEvent, type SubmitEvent } from './schemas/call-event';
+import { callEventSchema, submitEventSchema, type CallEvent, type SubmitEvent } from './schemas/call-event';
+import { describeIssues } from './schemas/call-workflow-messages';
 import { newId } from './ids';
 import type { LaneItem } from './db/lanes-repo';
 import type { DeliverySettings } from './delivery-settings';
 
 export { callEventSignal, redeliverSignal, CALL_WORKFLOW_TYPE };
 
+/** An event refused before it was signalled: `message` names each bad field (`body.data.callId: …`). */
+export class InvalidCallEventError extends Error {
+  override name = 'InvalidCallEventError';
+}
+
 /** Fills in what a submission may leave out: an id, the time, an empty errors list. */
 export function toCallEvent(submitted: SubmitEvent, now = new Date()): CallEvent {
+  const checked = submitEventSchema.safeParse(submitted);
+  // A full CallEvent (errors given, a targetEndpointId) is checked as the CallEvent it is.
+  if (!checked.success && !callEventSchema.safeParse(submitted).success) {
+    throw new InvalidCallEventError(`invalid call event: ${describeIssues(checked.error)}`);
+  }
   return callEventSchema.parse({
     id: submitted.id ?? newId('evt'),
     eventType: submitted.eventType,
@@ -53,7 +64,9 @@ export async function signalCallEvent(
   event: CallEvent,
   options: { taskQueue: string; planned?: LaneItem[]; newCallSettings?: DeliverySettings },
 ): Promise<EmitResult> {
-  const callEvent = callEventSchema.parse(event);
+  const parsed = callEventSchema.safeParse(event);
+  if (!parsed.success) throw new InvalidCallEventError(`invalid call event: ${describeIssues(parsed.error)}`);
+  const callEvent = parsed.data;
   const workflowId = callEvent.body.data.callId;
   const input: CallWorkflowInput = { callId: workflowId, ...(options.newCallSettings && { newCall: { settings: options.newCallSettings } }) };
   const handle = await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {

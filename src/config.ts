@@ -97,6 +97,20 @@ const scheduleTiming = z
     return { everyMs: every.data };
   });
 
+/** How often a frequent Temporal Schedule fires: an interval of a second or more (`1m`, `30s`), or `off` (no schedule). */
+const intervalOrOff = z
+  .string()
+  .trim()
+  .transform((text, ctx): number | 'off' => {
+    if (text === 'off') return 'off';
+    const every = durationSchema.safeParse(text);
+    if (!every.success || every.data < 1_000) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is neither an interval of a second or more (1m, 30s) nor off` });
+      return z.NEVER;
+    }
+    return every.data;
+  });
+
 export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -134,6 +148,10 @@ export const configSchema = z.object({
   RETENTION: durationSchema.pipe(z.number().min(3_600_000, 'must be at least 1h')).default(30 * 86_400_000),
   /** When the retention schedule runs: an interval or a cron expression. */
   RETENTION_SCHEDULE: scheduleTiming.default({ everyMs: 3_600_000 }),
+  /** How often the reconciler (a Temporal Schedule) starts the workflow of calls with deliveries left in Postgres and none running; `off`: never. */
+  RECONCILE_EVERY: intervalOrOff.default(60_000),
+  /** How long past due a lane's next delivery (or how long ago a failure without its notice) must be before the reconciler looks at its call. */
+  RECONCILE_GRACE: durationSchema.default(60_000),
   ALLOW_HTTP_URLS: bool.optional(),
   ALLOW_PRIVATE_NETWORKS: bool.optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),

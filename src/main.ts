@@ -25,6 +25,7 @@ import { cliSetupProgressOnStderr } from './temporal/cli-setup-progress';
 import { startDevServer } from './temporal/dev-server';
 import { ensureTemporalCli } from './temporal/ensure-cli';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
+import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import { dataConverterFrom } from './temporal/payload-codec';
 import { BOOKKEEPING_POOL_SIZE, activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
@@ -113,6 +114,8 @@ async function main(): Promise<void> {
   });
   // Retention runs as a Temporal Schedule (Schedules page of the Web UI): created, or brought up to RETENTION and RETENTION_SCHEDULE.
   await ensureRetentionSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs: config.RETENTION, timing: config.RETENTION_SCHEDULE }, logger);
+  // The reconciler (another Schedule) restarts terminated calls that still have deliveries in Postgres: RECONCILE_EVERY, RECONCILE_GRACE.
+  await ensureReconcileSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, every: config.RECONCILE_EVERY, graceMs: config.RECONCILE_GRACE }, logger);
 
   const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth, temporalMetricsUrl }));
   const server = await listen(app, config.PORT, config.HOST);

@@ -16,8 +16,15 @@ export const eventsAccepted = new Counter({
 
 export const deliveryAttempts = new Counter({
   name: 'callhook_delivery_attempts_total',
-  help: 'Delivery attempts by destination kind and outcome (succeeded, retryable, final)',
+  help: 'Delivery attempts by destination kind and outcome (succeeded, retryable, final; cancelled: abandoned because the delivery was skipped, no attempt of its round)',
   labelNames: ['kind', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const workflowMessagesRejected = new Counter({
+  name: 'callhook_workflow_messages_rejected_total',
+  help: 'Signals (and workflow inputs) the call workflow refused as malformed, by message name; the call state query lists the latest',
+  labelNames: ['message'] as const,
   registers: [registry],
 });
 

@@ -1,7 +1,7 @@
 import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import { listen } from './api/server';
 import { metricsRouter } from './api/routes/metrics';
 import { createActivities, type ActivityDeps } from './activities';
@@ -16,9 +16,12 @@ import { createDestinations } from './destinations';
 import { signingKeysFrom } from './destinations/signing/from-config';
 import type { SigningKeyRing } from './destinations/signing/signing-keys';
 import { logger } from './logger';
+import { workflowMessagesRejected } from './metrics';
+import type { CallhookSinks } from './workflows/messages';
 import { onShutdownSignal } from './shutdown';
 import { dataConverterFrom } from './temporal/payload-codec';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
+import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -43,8 +46,16 @@ export interface CallhookWorkerOptions {
 /** Connections of the workflows' bookkeeping (planning, lanes' windows): short statements, on a pool of their own. */
 export const BOOKKEEPING_POOL_SIZE = 5;
 
+/** What the call workflow reports out of its sandbox: counted here, in this process's metrics; not again on replay. */
+const sinks: InjectedSinks<CallhookSinks> = {
+  callhookMetrics: {
+    messageRejected: { fn: (_info, message) => workflowMessagesRejected.inc({ message }), callDuringReplay: false },
+  },
+};
+
 export async function createWorker(options: CallhookWorkerOptions): Promise<Worker> {
   return Worker.create({
+    sinks,
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
@@ -133,6 +144,7 @@ async function main(): Promise<void> {
     ...(dataConverter && { dataConverter }),
   });
   await ensureRetentionSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs: config.RETENTION, timing: config.RETENTION_SCHEDULE }, logger);
+  await ensureReconcileSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, every: config.RECONCILE_EVERY, graceMs: config.RECONCILE_GRACE }, logger);
   logger.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -99,10 +99,12 @@ describe('operator actions leave no delivery behind', () => {
       ['INBOUND_CALL_ESTABLISHED', 'skipped'],
       ['INBOUND_CALL_COMPLETED', 'succeeded'],
     ]);
-    // The hung attempt was cut short, and ended before the lane's next delivery started.
+    // The hung attempt was cut short (logged cancelled: no attempt of the round), and ended before the lane's next delivery started.
     const aborted = log[0]!.attempts;
     assert.equal(aborted.length, 1);
-    assert.match(aborted[0]!.error ?? '', /abort/);
+    assert.equal(aborted[0]!.outcome, 'cancelled');
+    assert.match(aborted[0]!.error ?? '', /skipped while its attempt was under way/);
+    assert.equal(log[0]!.attemptCount, 0);
     const abortedEnd = Date.parse(aborted[0]!.startedAt) + aborted[0]!.durationMs;
     assert.ok(abortedEnd <= receiver.requests[1]!.at, 'the aborted attempt ended before the next delivery began');
   });

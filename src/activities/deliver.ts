@@ -1,7 +1,7 @@
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
-import { loadDeliveryContexts, markDeliveryFailed, recordAttempt, type DeliveryContext } from '../db/deliveries-repo';
+import { deliveryStatus, loadDeliveryContexts, markDeliveryFailed, recordAttempt, recordCancelledAttempt, type DeliveryContext, type DeliveryStatus } from '../db/deliveries-repo';
 import { DeliveryErrorType, retryDelayMs, type DeliverySettings } from '../delivery-settings';
 import { TEST_EVENT } from '../event-types';
 import { attemptDuration, deliveriesEnded, deliveryAttempts } from '../metrics';
@@ -29,17 +29,31 @@ const DEADLINE_MARGIN_MS = 1_000;
 const CONTEXT_FRESH_MS = 1_000;
 /** Heartbeats begin once an activity has run this long, so quick ones cost no extra round trip. */
 const HEARTBEAT_EVERY_MS = 1_000;
+/** An attempt under way looks this often whether its delivery was skipped meanwhile (only attempts that run this long look at all). */
+const SKIP_CHECK_EVERY_MS = 1_000;
 
 /** How one delivery of a batch ended (or stopped). */
 export type BatchOutcome =
   | { deliveryId: string; outcome: 'succeeded' }
-  /** It had ended before (delivered, failed, skipped): nothing was sent. */
-  | { deliveryId: string; outcome: 'ended' }
+  /**
+   * It had ended before (delivered, failed, skipped), or was skipped while its attempt was under way
+   * (the attempt is logged `cancelled`): nothing more is sent. `status` and `error` are absent from older workers' results.
+   */
+  | { deliveryId: string; outcome: 'ended'; status?: DeliveryStatus; error?: string | null }
   | { deliveryId: string; outcome: 'failed'; error: string }
   /** A retryable failure: the batch stops here; the workflow hands it to the per-delivery retry policy. */
   | { deliveryId: string; outcome: 'retrying'; error: string; attempts: number; nextAttemptAt: number }
   /** Not attempted: its endpoint may not be sent to now (paused, circuit open, rate limited). The batch stops here; the lane waits. */
   | { deliveryId: string; outcome: 'held'; hold: Hold };
+
+export interface DeliverResult {
+  statusCode: number | null;
+  /** Not attempted: its endpoint may not be sent to now. */
+  held?: Hold;
+  /** It had ended before this activity ran, or was skipped under way (absent from older workers' results). */
+  ended?: DeliveryStatus;
+  error?: string | null;
+}
 
 export interface BatchResult {
   /** In lane order; deliveries after the last one listed were not reached (time budget, or a retrying one). */
@@ -72,15 +86,29 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
   if (timeoutMs <= 0) return { kind: 'unsent', error: 'no time left for an attempt in this activity' };
 
   const startedAt = new Date();
-  const signal = AbortSignal.any([cancel, AbortSignal.timeout(timeoutMs)]);
+  // Only a skip of this very delivery aborts its attempt. A cancellation of the activity (continue-as-new, the call
+  // cancelled, a worker shutting down) lets the attempt finish, bounded by its timeout, and reports what it did:
+  // aborting it would either charge an attempt the receiver never answered or lose an outcome that ends the delivery.
+  const skip = watchForSkip(deps, ctx.deliveryId, cancel);
+  const signal = AbortSignal.any([skip.signal, AbortSignal.timeout(timeoutMs)]);
   let result: AttemptResult;
   try {
     result = await deps.destinations[endpoint.kind]!.attempt({ event: ctx.event, endpoint, deliveryId: ctx.deliveryId, attemptNumber, signal });
   } catch (err) {
     // A destination bug or an unexpected library error: record it, and let the retry policy decide.
     result = { outcome: 'retryable', statusCode: null, error: `unexpected: ${(err as Error).message}`, responseExcerpt: null };
+  } finally {
+    skip.close();
   }
   const durationMs = Date.now() - startedAt.getTime();
+  if (skip.signal.aborted && result.outcome !== 'succeeded') {
+    // Abandoned because the delivery was skipped: logged, but no attempt of the round, no health count, no backoff.
+    const error = `abandoned: ${(skip.signal.reason as Error).message}`;
+    await recordCancelledAttempt(deps.pool, { deliveryId: ctx.deliveryId, attemptNumber, startedAt, durationMs, error });
+    deliveryAttempts.inc({ kind: endpoint.kind, outcome: 'cancelled' });
+    deps.logger.info({ deliveryId: ctx.deliveryId, endpointId: endpoint.id, attemptNumber, durationMs }, 'delivery attempt abandoned: the delivery was skipped');
+    return { kind: 'cancelled', status: skip.endedAs() };
+  }
   const last = round >= deps.settings.maxAttempts;
   const ends = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'final' || last ? 'failed' : null;
   const delayMs = result.outcome === 'retryable' ? (result.retryAfterMs ?? retryDelayMs(deps.settings, round)) : 0;
@@ -118,12 +146,52 @@ type AttemptOutcome =
   | { kind: 'failed'; type: string; error: string; statusCode?: number | null; round: number }
   | { kind: 'retrying'; error: string; statusCode: number | null; round: number; delayMs: number; nextAttemptAt: number }
   | { kind: 'unsent'; error: string }
+  /** Abandoned under way: the delivery was skipped (or ended by another run: `status` says how). */
+  | { kind: 'cancelled'; status: DeliveryStatus }
   | { kind: 'held'; hold: Hold };
 
 /**
+ * Aborts when the delivery is found no longer pending (an operator skipped it): looked up every
+ * SKIP_CHECK_EVERY_MS while the attempt runs, and at once when the activity is cancelled (how a
+ * skip of a retrying delivery reaches it).
+ */
+function watchForSkip(deps: DeliverDeps, deliveryId: string, cancel: AbortSignal): { signal: AbortSignal; endedAs(): DeliveryStatus; close(): void } {
+  const controller = new AbortController();
+  let endedAs: DeliveryStatus = 'skipped';
+  let looking = false;
+  const look = async () => {
+    if (looking || controller.signal.aborted) return;
+    looking = true;
+    try {
+      const status = await deliveryStatus(deps.pool, deliveryId);
+      if (status === 'pending') return;
+      endedAs = status ?? 'skipped';
+      controller.abort(new Error(`delivery ${deliveryId} was ${status ?? 'deleted'} while its attempt was under way`));
+    } catch (err) {
+      deps.logger.warn({ err, deliveryId }, 'could not look whether a delivery was skipped; its attempt goes on');
+    } finally {
+      looking = false;
+    }
+  };
+  const timer = setInterval(() => void look(), SKIP_CHECK_EVERY_MS);
+  const onCancel = () => void look();
+  cancel.addEventListener('abort', onCancel);
+  if (cancel.aborted) onCancel();
+  return {
+    signal: controller.signal,
+    endedAs: () => endedAs,
+    close() {
+      clearInterval(timer);
+      cancel.removeEventListener('abort', onCancel);
+    },
+  };
+}
+
+/**
  * Runs `work` with this activity's bounds: an abort signal that fires on cancellation (skip,
- * continue-as-new) and a deadline before its start-to-close timeout, so an attempt never
- * outlives its lane's turn; and heartbeats once it runs long, so a cancellation reaches it.
+ * continue-as-new, the call cancelled: start no new attempt), and a deadline before its
+ * start-to-close timeout, so an attempt never outlives its lane's turn; and heartbeats once it
+ * runs long, so a cancellation reaches it.
  */
 async function bounded<T>(work: (deadline: number, cancel: AbortSignal) => Promise<T>): Promise<T> {
   const activity = Context.current();
@@ -142,6 +210,8 @@ async function bounded<T>(work: (deadline: number, cancel: AbortSignal) => Promi
  * time budget is spent. Final failures end their delivery and the batch goes on, as a lane does.
  * Deliveries that ended meanwhile (skipped, or delivered by an earlier batch) are passed over.
  * A delivery its endpoint holds (paused, circuit open, rate limited) stops the batch unattempted.
+ * Cancelled, it starts no further attempt and returns what it did (the attempt under way finishes).
+ * A delivery skipped meanwhile is passed over, or its attempt abandoned, and the batch goes on.
  * It has no retries of its own beyond infrastructure errors: delivery outcomes are its result.
  */
 export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: string[]; budgetMs: number }): Promise<BatchResult> {
@@ -152,7 +222,7 @@ export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: stri
     const outcomes: BatchOutcome[] = [];
     for (const [index, deliveryId] of input.deliveryIds.entries()) {
       if (outcomes.length > 0 && Date.now() - started >= input.budgetMs) break;
-      if (cancel.aborted) throw new CancelledFailure('batch cancelled');
+      if (cancel.aborted) break;
       if (Date.now() - readAt > CONTEXT_FRESH_MS) {
         // A slow batch reads its endpoint again, so a pause, a disable or an opened circuit stops it within a second.
         contexts = await loadDeliveryContexts(deps.pool, input.deliveryIds.slice(index));
@@ -160,12 +230,15 @@ export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: stri
       }
       const ctx = contexts.get(deliveryId);
       if (!ctx || ctx.status !== 'pending') {
-        outcomes.push({ deliveryId, outcome: 'ended' });
+        outcomes.push({ deliveryId, outcome: 'ended', status: ctx?.status ?? 'skipped', error: ctx?.lastError ?? 'the delivery no longer exists' });
         continue;
       }
       const attempt = await attemptOne(deps, ctx, deadline, cancel);
-      if (cancel.aborted) throw new CancelledFailure('batch cancelled');
       if (attempt.kind === 'unsent') break;
+      if (attempt.kind === 'cancelled') {
+        outcomes.push({ deliveryId, outcome: 'ended', status: attempt.status });
+        continue;
+      }
       if (attempt.kind === 'held') {
         outcomes.push({ deliveryId, outcome: 'held', hold: attempt.hold });
         break;
@@ -186,21 +259,23 @@ export async function deliverBatch(deps: DeliverDeps, input: { deliveryIds: stri
  * follows: this throws DeliveryRetryable for 408/429/5xx/timeouts (with Retry-After as the next
  * delay) and a non-retryable type for answers that end the delivery; the attempt that ends a
  * delivery (final, or the last one) marks it failed itself. A delivery that ended meanwhile
- * (skipped, delivered) is not sent again.
+ * (skipped, delivered, failed) is not sent again: `ended` says how it ended. Cancelled, the
+ * attempt under way finishes and its outcome is reported all the same; a skip abandons it.
  */
-export async function deliver(deps: DeliverDeps, input: { deliveryId: string }): Promise<{ statusCode: number | null; held?: Hold }> {
+export async function deliver(deps: DeliverDeps, input: { deliveryId: string }): Promise<DeliverResult> {
   return bounded(async (deadline, cancel) => {
     const ctx = (await loadDeliveryContexts(deps.pool, [input.deliveryId])).get(input.deliveryId);
     if (!ctx) throw ApplicationFailure.create({ type: DeliveryErrorType.notFound, message: `delivery ${input.deliveryId} does not exist` });
-    if (ctx.status !== 'pending') return { statusCode: null };
+    if (ctx.status !== 'pending') return { statusCode: null, ended: ctx.status, error: ctx.lastError };
     const attempt = await attemptOne(deps, ctx, deadline, cancel);
-    if (cancel.aborted) throw new CancelledFailure('delivery cancelled');
     switch (attempt.kind) {
       case 'succeeded':
         return { statusCode: attempt.statusCode };
       case 'held':
         // Not an attempt: the workflow waits, then runs this again with the attempts it had.
         return { statusCode: null, held: attempt.hold };
+      case 'cancelled':
+        return { statusCode: null, ended: attempt.status };
       case 'unsent':
         throw ApplicationFailure.create({ type: DeliveryErrorType.retryable, message: attempt.error });
       case 'failed':

@@ -2,7 +2,9 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import { markDeliveryFailed, type RedeliveryFilter } from '../db/deliveries-repo';
-import { cancelPendingDeliveries, loadCallSummary, loadLaneWindows, planEvents } from '../db/lanes-repo';
+import { cancelPendingDeliveries, loadCallSummary, loadLaneWindows } from '../db/lanes-repo';
+import { loadUnnoticedFailures } from '../db/reconcile-repo';
+import { planOrRefuse } from './plan-or-refuse';
 import type { DeliverySettings } from '../delivery-settings';
 import type { DestinationRegistry } from '../destinations/destination';
 import type { Logger } from '../logger';
@@ -13,6 +15,7 @@ import { deliver, deliverBatch } from './deliver';
 import { planRedelivery, skipDelivery } from './operator-actions';
 import { recoverPage } from './recover-page';
 import { purgeExpired } from './purge-expired';
+import { reconcileCalls, type ReconcileCallsInput } from './reconcile-calls';
 import type { RecoverRange } from '../db/deliveries-repo';
 import { callDeliversTo, pauseEndpoint, resumeEndpoint } from '../db/endpoint-state-repo';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
@@ -40,17 +43,22 @@ export function createActivities(deps: ActivityDeps) {
   const books = deps.bookkeepingPool ?? deps.pool;
   const workflowId = () => Context.current().info.workflowExecution?.workflowId;
   return {
-    /** A run's first step: the settings, what Postgres holds of the call, and its first events planned. */
-    async startRun(callId: string, events: CallEvent[], planKey: string, laneWindow: number) {
-      const [plan, summary, lanes] = await Promise.all([
-        planEvents(books, events, planKey).then((plan) => refusedForOtherClient(deps, callId, plan)),
-        loadCallSummary(books, callId, FAILURES_KEPT, ERROR_CHARS),
+    /**
+     * A run's first step: the settings, what Postgres holds of the call (its summary only when asked: a
+     * carried run knows it), its first events planned, and its failures no run has sent a notice for.
+     * Runs of older workers passed no options and read the summary.
+     */
+    async startRun(callId: string, events: CallEvent[], planKey: string, laneWindow: number, options: { summary: boolean } = { summary: true }) {
+      const [plan, summary, lanes, unnoticed] = await Promise.all([
+        planOrRefuse(books, events, planKey).then((plan) => refusedForOtherClient(deps, callId, plan)),
+        options.summary ? loadCallSummary(books, callId, FAILURES_KEPT, ERROR_CHARS) : null,
         loadLaneWindows(books, callId, { limit: laneWindow }),
+        loadUnnoticedFailures(books, callId),
       ]);
-      return { settings: deps.settings, plan, summary, lanes };
+      return { settings: deps.settings, plan, summary, lanes, unnoticed };
     },
     async planEvents(events: CallEvent[], planKey: string) {
-      return refusedForOtherClient(deps, workflowId() ?? '', await planEvents(books, events, planKey));
+      return refusedForOtherClient(deps, workflowId() ?? '', await planOrRefuse(books, events, planKey));
     },
     async loadLane(callId: string, endpointId: string, afterLaneSeq: number, limit: number) {
       return (await loadLaneWindows(books, callId, { limit, endpointId, afterLaneSeq }))[0];
@@ -87,6 +95,10 @@ export function createActivities(deps: ActivityDeps) {
     /** A batch of the retention purge (retentionWorkflow). */
     async purgeExpired(cutoffIso: string, batchSize: number) {
       return purgeExpired(deps, cutoffIso, batchSize);
+    },
+    /** A page of the reconciler (reconcileWorkflow): starts the calls' workflows on this task queue, the call workflows' one. */
+    async reconcileCalls(input: ReconcileCallsInput) {
+      return reconcileCalls(deps, input, Context.current().info.taskQueue);
     },
     /**
      * An operator's pauseEndpoint / resumeEndpoint signal to a call: the endpoint must be one this

@@ -6,7 +6,8 @@ import type { LaneItem } from './lanes-repo';
 import type { Queryable } from './pool';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
-export type AttemptOutcome = 'succeeded' | 'retryable' | 'final';
+/** `cancelled`: aborted because its delivery was skipped under way; no attempt of the round. */
+export type AttemptOutcome = 'succeeded' | 'retryable' | 'final' | 'cancelled';
 
 
 export interface DeliveryContext {
@@ -16,13 +17,15 @@ export interface DeliveryContext {
   /** Attempts made so far, and where the current round began (a redelivery starts a new round). */
   attemptCount: number;
   attemptBase: number;
+  /** Why its last attempt failed (or why it ended), if it did. */
+  lastError: string | null;
   event: CallEvent;
   endpoint: Endpoint & { deleted: boolean };
   /** The endpoint's circuit breaker, as it was when the context was read. */
   circuit: Circuit;
 }
 
-const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.call_id, d.status, d.attempt_count, d.attempt_base, e.payload, p.deleted_at IS NOT NULL AS deleted,
+const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.call_id, d.status, d.attempt_count, d.attempt_base, d.last_error, e.payload, p.deleted_at IS NOT NULL AS deleted,
     ${ENDPOINT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}, ${CIRCUIT_COLUMNS}
   FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id LEFT JOIN endpoint_circuits c ON c.endpoint_id = d.endpoint_id
   WHERE d.id = ANY ($1::text[])`;
@@ -32,7 +35,7 @@ const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.call_id, d.status,
  * changes (url, token, active) apply to the next attempt. Missing ids are left out.
  */
 export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[]): Promise<Map<string, DeliveryContext>> {
-  const { rows } = await db.query<EndpointRow & CircuitRow & { delivery_id: string; call_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; payload: CallEvent; deleted: boolean }>({
+  const { rows } = await db.query<EndpointRow & CircuitRow & { delivery_id: string; call_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; last_error: string | null; payload: CallEvent; deleted: boolean }>({
     name: 'load-delivery-contexts',
     text: LOAD_DELIVERY_CONTEXTS,
     values: [deliveryIds],
@@ -46,6 +49,7 @@ export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[])
         status: row.status,
         attemptCount: row.attempt_count,
         attemptBase: row.attempt_base,
+        lastError: row.last_error,
         event: row.payload,
         endpoint: { ...toEndpoint(row), deleted: row.deleted },
         circuit: toCircuit(row),
@@ -103,6 +107,24 @@ export async function recordAttempt(
       attempt.nextAttemptAt,
     ],
   });
+}
+
+/**
+ * Logs an attempt aborted because its delivery was skipped while it was under way (outcome
+ * `cancelled`). The delivery is left as it is: no attempt counted, no error, no backoff.
+ */
+export async function recordCancelledAttempt(db: Queryable, attempt: Omit<AttemptRecord, 'outcome' | 'statusCode' | 'responseExcerpt'>): Promise<void> {
+  await db.query(
+    `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt)
+     VALUES ($1, $2, $3, $4, NULL, 'cancelled', $5, NULL)`,
+    [attempt.deliveryId, attempt.attemptNumber, attempt.startedAt, attempt.durationMs, attempt.error],
+  );
+}
+
+/** The status of a delivery now (undefined: no such delivery). */
+export async function deliveryStatus(db: Queryable, deliveryId: string): Promise<DeliveryStatus | undefined> {
+  const { rows } = await db.query<{ status: DeliveryStatus }>({ name: 'delivery-status', text: 'SELECT status FROM deliveries WHERE id = $1', values: [deliveryId] });
+  return rows[0]?.status;
 }
 
 /** A delivery that ended without success: retries exhausted, a final answer, or the endpoint gone. */
@@ -178,7 +200,9 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
   if (filter.liveEndpointsOnly) where.push('EXISTS (SELECT 1 FROM endpoints p WHERE p.id = d.endpoint_id AND p.deleted_at IS NULL)');
   const limit = filter.limit === undefined ? '' : `LIMIT ${Number(filter.limit)}`;
   const { rows } = await db.query<DeliveryLogEntry & { cursor: string }>(
-    `SELECT d.id, d.event_id AS "eventId", e.event_type AS "eventType", d.endpoint_id AS "endpointId",
+    // The event's type, like the attempts and actions, is read per delivery of the page, after ORDER BY … LIMIT:
+    // a join would read the event of every delivery the filter matches (a week of an endpoint's), then sort.
+    `SELECT d.id, d.event_id AS "eventId", (SELECT e.event_type FROM events e WHERE e.id = d.event_id) AS "eventType", d.endpoint_id AS "endpointId",
             d.call_id AS "callId", d.status, d.attempt_count AS "attemptCount",
             d.last_status_code AS "lastStatusCode", d.last_error AS "lastError",
             to_json(d.created_at) #>> '{}' AS "createdAt", to_json(d.updated_at) #>> '{}' AS "updatedAt",
@@ -191,7 +215,7 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
             COALESCE((SELECT json_agg(json_build_object(
                 'action', x.action, 'source', x.source, 'reason', x.reason, 'at', x.created_at) ORDER BY x.id)
               FROM delivery_actions x WHERE x.delivery_id = d.id), '[]'::json) AS actions
-     FROM deliveries d JOIN events e ON e.id = d.event_id
+     FROM deliveries d
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.seq ${limit}`,
     params,
   );

@@ -80,7 +80,10 @@ export async function endpointHealth(db: Queryable, endpointIds: readonly string
        FROM (
          SELECT d.endpoint_id AS "endpointId", a.outcome, a.duration_ms,
                 floor(extract(epoch FROM a.started_at - $2::timestamptz) / 3600)::int AS bucket
-         FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+         FROM delivery_attempts a
+         -- One primary-key probe per attempt of the window (LIMIT keeps the planner from turning this into a
+         -- hash join, which reads every delivery ever made, however short the window).
+         CROSS JOIN LATERAL (SELECT d.endpoint_id FROM deliveries d WHERE d.id = a.delivery_id LIMIT 1) d
          WHERE a.started_at >= $2 AND a.started_at < $3 AND d.endpoint_id = ANY ($1::text[])
        ) w
        GROUP BY GROUPING SETS (("endpointId", bucket), ("endpointId"))`,

@@ -7,19 +7,12 @@
  */
 import { ALL_EVENTS, EVENT_TYPE_NAMES, isSystemEventType, isTerminalEventType } from '../event-types';
 import type { CallEvent } from '../schemas/call-event';
-import type { EndpointKind } from '../schemas/endpoint';
+import type { CallSummary, FailureSummary, LaneItem } from '../schemas/call-workflow-messages';
+import type { EndpointKind } from '../schemas/endpoint-kind';
 import { eventContentHash } from './events-repo';
 import type { Queryable } from './pool';
 
-/** A pending delivery as its lane sees it, in lane order (`laneSeq`). */
-export interface LaneItem {
-  deliveryId: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  kind: EndpointKind;
-  laneSeq: number;
-}
+export type { CallSummary, FailureSummary, LaneItem };
 
 /** The head of a lane that was part-way through its retries: how far, and when the next attempt is due. */
 export interface LaneRetry {
@@ -218,32 +211,38 @@ export async function loadLaneWindows(
   return [...lanes.values()];
 }
 
-export interface FailureSummary {
-  deliveryId: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  error: string;
-}
+/** The types of a call's own events (callhook's notices are not the call's), and those that end a call. */
+const CALL_EVENT_TYPES = EVENT_TYPE_NAMES.filter((type) => !isSystemEventType(type));
+const TERMINAL_CALL_EVENT_TYPES = CALL_EVENT_TYPES.filter(isTerminalEventType);
 
-/** What a run that starts without knowing its call learns of it from Postgres. */
-export interface CallSummary {
-  clientId: string | null;
-  callStatus: string | null;
-  lastEventType: string | null;
-  terminalSeen: boolean;
-  /** Deliveries that finally failed and were not delivered since. */
-  failedCount: number;
-  /** The latest of them, oldest first, at most `failuresKept`. */
-  failures: FailureSummary[];
-}
-
+/**
+ * The summary is read in a bounded number of index probes, however many events the call has: per
+ * event type of the catalog (a handful), the call's first and last event of that type and its latest
+ * callStatus, each one probe of events_call_type_idx (call_id, event_type, received_at). The catalog's
+ * call types are every type a call's own event can have (the schemas accept no other), so this sums up
+ * the call's events without callhook's notices, as reading them all in order did.
+ */
 export async function loadCallSummary(db: Queryable, callId: string, failuresKept: number, errorChars: number): Promise<CallSummary> {
   const [events, failed] = await Promise.all([
-    db.query<{ clientId: string; eventType: string; callStatus: string | null }>(
-      `SELECT client_id AS "clientId", event_type AS "eventType", payload->'body'->'data'->>'callStatus' AS "callStatus"
-       FROM events WHERE call_id = $1 AND event_type <> ALL ($2::text[]) ORDER BY received_at`,
-      [callId, SYSTEM_EVENT_TYPES],
+    db.query<{ clientId: string | null; callStatus: string | null; lastEventType: string | null; terminalSeen: boolean }>(
+      `WITH ends AS (
+         SELECT t.event_type, f.client_id, f.received_at AS first_at, l.received_at AS last_at,
+                s.call_status, s.received_at AS status_at
+         FROM unnest($2::text[]) AS t(event_type)
+         CROSS JOIN LATERAL (SELECT e.client_id, e.received_at FROM events e
+           WHERE e.call_id = $1 AND e.event_type = t.event_type ORDER BY e.received_at LIMIT 1) f
+         CROSS JOIN LATERAL (SELECT e.received_at FROM events e
+           WHERE e.call_id = $1 AND e.event_type = t.event_type ORDER BY e.received_at DESC LIMIT 1) l
+         -- Walks back over the type's events without a callStatus only (a platform's events usually have one).
+         LEFT JOIN LATERAL (SELECT e.payload->'body'->'data'->>'callStatus' AS call_status, e.received_at FROM events e
+           WHERE e.call_id = $1 AND e.event_type = t.event_type AND e.payload->'body'->'data'->>'callStatus' IS NOT NULL
+           ORDER BY e.received_at DESC LIMIT 1) s ON true
+       )
+       SELECT (SELECT client_id FROM ends ORDER BY first_at LIMIT 1) AS "clientId",
+              (SELECT call_status FROM ends WHERE call_status IS NOT NULL ORDER BY status_at DESC LIMIT 1) AS "callStatus",
+              (SELECT event_type FROM ends ORDER BY last_at DESC LIMIT 1) AS "lastEventType",
+              EXISTS (SELECT 1 FROM ends WHERE event_type = ANY ($3::text[])) AS "terminalSeen"`,
+      [callId, CALL_EVENT_TYPES, TERMINAL_CALL_EVENT_TYPES],
     ),
     db.query<FailureSummary & { total: number }>(
       `SELECT * FROM (
@@ -255,12 +254,12 @@ export async function loadCallSummary(db: Queryable, callId: string, failuresKep
       [callId, failuresKept, errorChars],
     ),
   ]);
-  const rows = events.rows;
+  const summary = events.rows[0];
   return {
-    clientId: rows[0]?.clientId ?? null,
-    callStatus: rows.findLast((r) => r.callStatus !== null)?.callStatus ?? null,
-    lastEventType: rows.at(-1)?.eventType ?? null,
-    terminalSeen: rows.some((r) => isTerminalEventType(r.eventType)),
+    clientId: summary?.clientId ?? null,
+    callStatus: summary?.callStatus ?? null,
+    lastEventType: summary?.lastEventType ?? null,
+    terminalSeen: summary?.terminalSeen ?? false,
     failedCount: failed.rows[0]?.total ?? 0,
     failures: failed.rows.map(({ deliveryId, endpointId, eventId, eventType, error }) => ({ deliveryId, endpointId, eventId, eventType, error })),
   };

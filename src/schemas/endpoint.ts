@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { refusedLiteral } from '../destinations/private-addresses';
 import { ALL_EVENTS, SUBSCRIBABLE_EVENT_TYPE_NAMES } from '../event-types';
 
-export const endpointKindSchema = z.enum(['custom', 'slack', 'teams', 'email']);
-export type EndpointKind = z.infer<typeof endpointKindSchema>;
+import { endpointKindSchema, type EndpointKind } from './endpoint-kind';
+
+export { endpointKindSchema, type EndpointKind };
 
 /**
  * Authentication comes in two forms, both defined here:

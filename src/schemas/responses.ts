@@ -4,6 +4,7 @@
  * check at the end of this file makes the two agree (each assignable to the other).
  */
 import { z } from 'zod';
+import { rejectedMessageSchema } from './call-workflow-messages';
 import type { AuthView, EndpointView, RevealedAuth } from '../api/endpoint-view';
 import type { AttemptOutcome, DeliveryLogEntry, DeliveryStatus } from '../db/deliveries-repo';
 import type { CallEventSummary, StoredEvent } from '../db/events-repo';
@@ -102,7 +103,9 @@ export const rotatedSecretSchema = z.strictObject({
 // ---- deliveries
 
 export const deliveryStatusSchema = z.enum(['pending', 'succeeded', 'failed', 'skipped']);
-export const attemptOutcomeSchema = z.enum(['succeeded', 'retryable', 'final']);
+export const attemptOutcomeSchema = z
+  .enum(['succeeded', 'retryable', 'final', 'cancelled'])
+  .describe('`cancelled`: aborted because the delivery was skipped while it was under way; not counted as an attempt');
 
 export const deliveryAttemptSchema = z.strictObject({
   attemptNumber: z.int().min(1),
@@ -308,6 +311,10 @@ export const callViewSchema = z.strictObject({
   workflowUrl: z.string().nullable().describe("the call's workflow in the Temporal Web UI (TEMPORAL_UI_URL); null when none is configured"),
   events: z.array(callEventSummarySchema).describe('a page of the call\'s events, in the order they were received'),
   deliveries: z.array(deliveryLogEntrySchema).describe('the deliveries of the events of this page, in the order they were planned'),
+  rejected: z
+    .array(rejectedMessageSchema)
+    .nullable()
+    .describe("messages (signals, the workflow input) the call's workflow refused lately, latest first: which, why, when; null when the workflow could not be asked"),
   nextCursor: cursor,
 });
 

@@ -3,11 +3,13 @@
  * its totals, and its latest events and failures — each with a fixed cap, so what continue-as-new
  * carries has a bound whatever the call's length. The full record is in Postgres.
  */
-import type { CallSummary, FailureSummary } from '../db/lanes-repo';
+import type { CallSummary, FailureSummary, RejectedMessage } from '../schemas/call-workflow-messages';
 import type { CallTotals, CarriedState, EventSummary } from './messages';
 
 export const RECENT_EVENTS_KEPT = 20;
 export const FAILURES_KEPT = 20;
+/** Messages the workflow refused, the latest kept. */
+export const REJECTED_KEPT = 20;
 /** An error message is kept to this many characters (the delivery log has it whole). */
 export const ERROR_CHARS = 300;
 /** Ids are at most 200 characters (schemas), event types are short: the caps bound the carried size. */
@@ -21,6 +23,7 @@ export class CallRecord implements CarriedState {
   failures: FailureSummary[];
   recentEvents: EventSummary[];
   totals: CallTotals;
+  rejected: RejectedMessage[];
 
   constructor(carried?: CarriedState) {
     this.clientId = carried?.clientId ?? null;
@@ -31,6 +34,7 @@ export class CallRecord implements CarriedState {
     this.failures = [...(carried?.failures ?? [])];
     this.recentEvents = [...(carried?.recentEvents ?? [])];
     this.totals = { ...(carried?.totals ?? { events: 0, succeeded: 0, failed: 0 }) };
+    this.rejected = [...(carried?.rejected ?? [])];
   }
 
   /** A run that starts without a carried record (a new call, a late event, a redelivery) learns it from Postgres. */
@@ -55,6 +59,11 @@ export class CallRecord implements CarriedState {
     if (this.failures.length > FAILURES_KEPT) this.failures.shift();
   }
 
+  noteRejected(rejected: RejectedMessage): void {
+    this.rejected.push(rejected);
+    if (this.rejected.length > REJECTED_KEPT) this.rejected.shift();
+  }
+
   /** Deliveries reopened by a redelivery are no longer failed; Postgres says how many still are. */
   noteRedelivered(reopened: Set<string>, failedCount: number): void {
     this.failures = this.failures.filter((f) => !reopened.has(f.deliveryId));
@@ -71,6 +80,8 @@ export class CallRecord implements CarriedState {
       failures: this.failures,
       recentEvents: this.recentEvents,
       totals: this.totals,
+      // Absent while empty: carried inputs stay as they were before messages were validated.
+      ...(this.rejected.length > 0 && { rejected: this.rejected }),
     };
   }
 }

@@ -97,6 +97,7 @@ export class CallView {
       failures: [...record.failures].reverse(),
       failedCount: record.failedCount,
       totals: record.totals,
+      rejected: [...record.rejected].reverse(),
     };
   }
 }

@@ -1,4 +1,6 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -6,14 +8,28 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxySinks,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { z } from 'zod';
 import type { Activities } from '../activities';
-import type { EventPlan, LaneItem } from '../db/lanes-repo';
+import type { EventPlan } from '../db/lanes-repo';
 import type { DeliverySettings } from '../delivery-settings';
 import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
-import type { CallEvent } from '../schemas/call-event';
+import {
+  UNPLANNABLE_EVENTS,
+  attemptFailedNoticeSchema,
+  callEventSignalSchema,
+  callWorkflowInputSchema,
+  describeIssues,
+  endpointReadySchema,
+  endpointRequestSchema,
+  jsonBytes,
+  redeliverRequestSchema,
+  skipRequestSchema,
+  type LaneItem,
+} from '../schemas/call-workflow-messages';
 import { CallRecord } from './call-record';
 import { CallView } from './call-view';
 import { LANE_WINDOW, Lane, runLane, type LaneHost } from './lanes';
@@ -28,8 +44,10 @@ import {
   stateQuery,
   type CallWorkflowInput,
   type CallWorkflowResult,
+  type CallhookSinks,
   type InboxItem,
 } from './messages';
+import { HANDLER_DESCRIPTIONS } from './handler-descriptions';
 
 /**
  * Bookkeeping in Postgres (planning, a lane's window, operator actions): short statements, run as
@@ -45,8 +63,25 @@ const bookkeeping = proxyActivities<Activities>({
 
 type PlannedInboxEvent = Extract<InboxItem, { kind: 'event' }>;
 
+/** Whether planning failed because Postgres cannot take the events (not worth retrying). */
+function unplannable(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === UNPLANNABLE_EVENTS;
+}
+
+/** The workflow's input, validated; a malformed one is replaced by the call its workflow id names (and refused in the call's state). */
+function validInput(raw: unknown): { input: CallWorkflowInput; problem?: string } {
+  const parsed = callWorkflowInputSchema.safeParse(raw);
+  if (parsed.success) return { input: parsed.data };
+  const { workflowId } = workflowInfo();
+  return { input: { callId: workflowId }, problem: `${describeIssues(parsed.error)}: started as call ${workflowId}, read back from Postgres` };
+}
+
 /** Events planned by one statement at the most. */
 const PLAN_BATCH = 100;
+/** And their JSON at the most (the activity's input is one Temporal payload, refused over 2 MB); an event alone may be larger. */
+const PLAN_BATCH_BYTES = 1_000_000;
+
+const { callhookMetrics } = proxySinks<CallhookSinks>();
 /** A run takes at most this many signals before it continues as new (Temporal refuses more than 10 000 per run). */
 const SIGNALS_PER_RUN = 5_000;
 
@@ -61,12 +96,16 @@ const SIGNALS_PER_RUN = 5_000;
  * `redeliver`, `skip`, `pauseEndpoint` and `resumeEndpoint` signals, read it with the `state` query (call-view.ts), and may cancel
  * it: its pending deliveries then end as skipped, none is left behind.
  */
-export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkflowResult> {
+export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWorkflowResult> {
+  const { input, problem } = validInput(rawInput);
   const { callId } = input;
   const record = new CallRecord(input.carried);
+  if (problem) reject('input', problem);
   const lanes = new Map<string, Lane>();
   const view = new CallView(callId, record, lanes);
   const inbox: InboxItem[] = [];
+  /** Events taken from the inbox whose planning has not finished. */
+  const planning: PlannedInboxEvent[] = [];
   let signals = 0;
   let planSteps = 0;
   /** Names one planning step: its retries claim the same events again, a duplicate signal's step does not. */
@@ -74,47 +113,94 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
   let draining = false;
   let settings: DeliverySettings | undefined;
 
-  setHandler(callEventSignal, (event, planned) => {
-    signals++;
-    inbox.push({ kind: 'event', event, ...(planned && { planned }) });
-  });
-  setHandler(redeliverSignal, (request) => {
-    signals++;
-    inbox.push({ kind: 'redeliver', request: request ?? {} });
-  });
-  setHandler(skipSignal, (request) => {
-    signals++;
-    if (!request?.deliveryId) {
-      log.warn('skip signal without a deliveryId ignored');
-      return;
-    }
-    inbox.push({ kind: 'skip', request });
-  });
-  for (const [signal, kind] of [[pauseEndpointSignal, 'pause'], [resumeEndpointSignal, 'resume']] as const) {
-    setHandler(signal, (request) => {
-      signals++;
-      if (!request?.endpointId) {
-        log.warn(`${kind}Endpoint signal without an endpointId ignored`);
-        return;
-      }
-      inbox.push({ kind, request });
-    });
+  /**
+   * Refuses a message: never a failed workflow task, never a blocked inbox. Said in the workflow's log,
+   * kept in the call's state (the latest few, across runs) and counted (callhook_workflow_messages_rejected_total).
+   */
+  function reject(message: string, reason: string): void {
+    log.warn('message refused', { callId, message, reason });
+    record.noteRejected({ message, reason, at: new Date().toISOString() });
+    callhookMetrics.messageRejected(message);
   }
-  setHandler(endpointReadySignal, ({ endpointId }) => {
-    signals++;
-    lanes.get(endpointId)?.wake();
-  });
-  setHandler(attemptFailedSignal, (notice) => {
-    signals++;
-    for (const lane of lanes.values()) {
-      if (lane.retry?.deliveryId !== notice.deliveryId) continue;
-      lane.retry.attempts = notice.attemptNumber;
-      lane.retry.lastError = notice.error;
-      lane.retry.nextAttemptAt = notice.nextAttemptAt ?? lane.retry.nextAttemptAt;
-      view.publish(inbox.length, null);
-    }
-  });
-  setHandler(stateQuery, () => view.state(inbox.length));
+
+  /** The message's arguments, parsed; undefined (and refused) when they do not fit. */
+  function accepted<S extends z.ZodType>(message: string, schema: S, args: unknown, argNames?: string[]): z.infer<S> | undefined {
+    const parsed = schema.safeParse(args);
+    if (parsed.success) return parsed.data;
+    reject(message, describeIssues(parsed.error, argNames));
+    return undefined;
+  }
+
+  const describe = (name: keyof typeof HANDLER_DESCRIPTIONS) => ({ description: HANDLER_DESCRIPTIONS[name] });
+
+  setHandler(
+    callEventSignal,
+    (event, planned) => {
+      signals++;
+      const args = accepted('callEvent', callEventSignalSchema, planned === undefined ? [event] : [event, planned], ['event', 'planned']);
+      if (!args) return;
+      const [valid, plannedItems] = args;
+      if (valid.body.data.callId !== callId) return reject('callEvent', `event ${valid.id} belongs to call ${valid.body.data.callId}, not to this one (${callId})`);
+      inbox.push({ kind: 'event', event: valid, bytes: jsonBytes(valid), ...(plannedItems && { planned: plannedItems }) });
+    },
+    describe('callEvent'),
+  );
+  setHandler(
+    redeliverSignal,
+    (request) => {
+      signals++;
+      const valid = accepted('redeliver', redeliverRequestSchema, request ?? {});
+      if (valid) inbox.push({ kind: 'redeliver', request: valid });
+    },
+    describe('redeliver'),
+  );
+  setHandler(
+    skipSignal,
+    (request) => {
+      signals++;
+      const valid = accepted('skip', skipRequestSchema, request);
+      if (valid) inbox.push({ kind: 'skip', request: valid });
+    },
+    describe('skip'),
+  );
+  for (const [signal, kind] of [[pauseEndpointSignal, 'pause'], [resumeEndpointSignal, 'resume']] as const) {
+    setHandler(
+      signal,
+      (request) => {
+        signals++;
+        const valid = accepted(`${kind}Endpoint`, endpointRequestSchema, request);
+        if (valid) inbox.push({ kind, request: valid });
+      },
+      describe(`${kind}Endpoint`),
+    );
+  }
+  setHandler(
+    endpointReadySignal,
+    (request) => {
+      signals++;
+      const valid = accepted('endpointReady', endpointReadySchema, request);
+      if (valid) lanes.get(valid.endpointId)?.wake();
+    },
+    describe('endpointReady'),
+  );
+  setHandler(
+    attemptFailedSignal,
+    (notice) => {
+      signals++;
+      const valid = accepted('deliveryAttemptFailed', attemptFailedNoticeSchema, notice);
+      if (!valid) return;
+      for (const lane of lanes.values()) {
+        if (lane.retry?.deliveryId !== valid.deliveryId) continue;
+        lane.retry.attempts = valid.attemptNumber;
+        lane.retry.lastError = valid.error;
+        lane.retry.nextAttemptAt = valid.nextAttemptAt ?? lane.retry.nextAttemptAt;
+        view.publish(inbox.length, null);
+      }
+    },
+    describe('deliveryAttemptFailed'),
+  );
+  // Takes no arguments; any given are ignored (a query cannot change the call).
+  setHandler(stateQuery, () => view.state(inbox.length), describe('state'));
 
   const host: LaneHost = {
     callId,
@@ -184,6 +270,11 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
   function deliveryFailed(item: LaneItem, error: string): void {
     record.noteFailure({ deliveryId: item.deliveryId, endpointId: item.endpointId, eventId: item.eventId, eventType: item.eventType, error });
     log.warn('delivery failed', { deliveryId: item.deliveryId, endpointId: item.endpointId, error });
+    sendFailureNotice(item, error);
+  }
+
+  /** The WEBHOOK_DELIVERY_FAILED notice of one failed round of a delivery; its id makes it once only, however often it is sent. */
+  function sendFailureNotice(item: LaneItem, error: string): void {
     // Never about those notices themselves, nor about a test event.
     if (item.eventType === DELIVERY_FAILED_EVENT || item.eventType === TEST_EVENT || !record.clientId) return;
     inbox.push({
@@ -208,10 +299,22 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     });
   }
 
-  /** Takes the next run of consecutive events from the inbox (at most PLAN_BATCH). */
+  /**
+   * Takes the next run of consecutive events from the inbox (at most PLAN_BATCH, and PLAN_BATCH_BYTES
+   * but for a first event alone). They stay in `planning` until planned, so a cancellation meanwhile plans them still.
+   */
   function takeEvents(): PlannedInboxEvent[] {
     const events: PlannedInboxEvent[] = [];
-    while (events.length < PLAN_BATCH && inbox[0]?.kind === 'event') events.push(inbox.shift() as PlannedInboxEvent);
+    let bytes = 0;
+    for (;;) {
+      const next = inbox[0];
+      if (next?.kind !== 'event' || events.length >= PLAN_BATCH) break;
+      const size = next.bytes ?? jsonBytes(next.event);
+      if (events.length > 0 && bytes + size > PLAN_BATCH_BYTES) break;
+      bytes += size;
+      events.push(inbox.shift() as PlannedInboxEvent);
+    }
+    planning.push(...events);
     return events;
   }
 
@@ -221,7 +324,44 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
       const pending = events.flatMap((e) => e.planned!);
       applyPlan(events, { events: events.map((e) => ({ eventId: e.event.id, fresh: true, existing: null, deliveries: e.planned!.length })), pending });
     } else {
-      applyPlan(events, await bookkeeping.planEvents(events.map((e) => e.event), planKey()));
+      applyPlan(events, await planOrRefuse(events));
+    }
+    planned(events);
+  }
+
+  /** The run's first step: its settings, what Postgres holds of the call, and its first events planned. */
+  async function startRun(events: PlannedInboxEvent[]) {
+    // A carried run knows the call already: reading its summary back would cost in proportion to its history.
+    const options = { summary: !input.carried };
+    try {
+      return await bookkeeping.startRun(callId, events.map((e) => e.event), planKey(), LANE_WINDOW, options);
+    } catch (err) {
+      if (!unplannable(err) || events.length === 0) throw err;
+      const start = await bookkeeping.startRun(callId, [], planKey(), LANE_WINDOW, options);
+      return { ...start, plan: { ...start.plan, ...(await planOrRefuse(events)) } };
+    }
+  }
+
+  function planned(events: PlannedInboxEvent[]): void {
+    for (const event of events) planning.splice(planning.indexOf(event), 1);
+  }
+
+  /**
+   * Plans events in Postgres. Events Postgres cannot take (the activity says so, non-retryably) are
+   * planned one by one, so that only those are refused, never retried for ever, and never block the inbox.
+   */
+  async function planOrRefuse(events: PlannedInboxEvent[]): Promise<Pick<EventPlan, 'events' | 'pending'>> {
+    try {
+      return await bookkeeping.planEvents(events.map((e) => e.event), planKey());
+    } catch (err) {
+      if (!unplannable(err)) throw err;
+      if (events.length === 1) {
+        reject('callEvent', `event ${events[0]!.event.id} could not be planned: ${(err as ActivityFailure).cause!.message}`);
+        return { events: [], pending: [] };
+      }
+      const plans = [];
+      for (const event of events) plans.push(await planOrRefuse([event]));
+      return { events: plans.flatMap((p) => p.events), pending: plans.flatMap((p) => p.pending) };
     }
   }
 
@@ -262,11 +402,14 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     } else {
       // What this run must know first: the settings, and what Postgres holds of the call (lanes, failures).
       const firstEvents = takeEvents();
-      const start = await bookkeeping.startRun(callId, firstEvents.map((e) => e.event), planKey(), LANE_WINDOW);
+      const start = await startRun(firstEvents);
       settings = start.settings;
-      if (!input.carried) record.learn(start.summary);
+      if (start.summary) record.learn(start.summary);
       for (const window of start.lanes) lanes.set(window.endpointId, Lane.fromWindow(window));
       applyPlan(firstEvents, start.plan);
+      planned(firstEvents);
+      // Failures no run sent a notice for (a run terminated or reset after the attempt that ended them).
+      for (const failure of start.unnoticed ?? []) sendFailureNotice(failure, failure.error);
       for (const lane of lanes.values()) wake(lane);
     }
     view.publish(inbox.length, null);
@@ -317,10 +460,14 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallWorkfl
     draining = true;
     await CancellationScope.nonCancellable(async () => {
       await Promise.allSettled([...lanes.values()].map((lane) => lane.runner));
+      // Every event the run received: those being planned when the cancellation came (their step was cancelled), then the inbox's.
+      inbox.unshift(...planning.splice(0));
       while (inbox.some((item) => item.kind === 'event')) {
-        const events = inbox.filter((item): item is PlannedInboxEvent => item.kind === 'event' && !item.planned).map((item) => item.event);
+        const events = inbox.filter((item): item is PlannedInboxEvent => item.kind === 'event' && !item.planned);
         inbox.length = 0;
-        for (let i = 0; i < events.length; i += PLAN_BATCH) await bookkeeping.planEvents(events.slice(i, i + PLAN_BATCH), planKey());
+        inbox.push(...events);
+        while (inbox.length > 0) await planOrRefuse(takeEvents());
+        planning.length = 0;
       }
       const ended = await bookkeeping.cancelCall(callId, 'temporal-ui', 'the call workflow was cancelled');
       log.warn('call workflow cancelled: pending deliveries skipped', { skipped: ended });

@@ -24,7 +24,8 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { LaneItem, LaneRetry, LaneWindow } from '../db/lanes-repo';
+import type { LaneRetry, LaneWindow } from '../db/lanes-repo';
+import type { LaneItem } from '../schemas/call-workflow-messages';
 import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../delivery-settings';
 import type { Hold } from './messages';
 
@@ -58,8 +59,8 @@ export class Lane {
   cursor = 0;
   /** The head delivery is part-way through its retries. */
   retry: LaneRetry | null = null;
-  /** The activity (or backoff) under way, to cancel it. */
-  current: { scope: CancellationScope; deliveryIds: string[] } | null = null;
+  /** The activity (or backoff) under way, to cancel it: a batch of the backlog, or the head's retry. */
+  current: { scope: CancellationScope; deliveryIds: string[]; kind?: 'batch' | 'retry' } | null = null;
   /** The window no longer matches Postgres (after a skip, a cancelled batch, a delivery it had dropped): read it again. */
   stale = false;
   runner: Promise<void> | null = null;
@@ -105,9 +106,16 @@ export class Lane {
     }
   }
 
-  /** Skipped by an operator: stop the attempt under way if it is this one's, else forget it. */
+  /**
+   * Skipped by an operator (Postgres says so already): a retry stops at once, its backoff or its
+   * attempt (which the activity then logs as cancelled, not as an attempt); a batch goes on with
+   * its other deliveries, passing this one over or abandoning its attempt under way; a queued
+   * delivery is forgotten.
+   */
   skipped(deliveryId: string): void {
     if (this.current?.deliveryIds.includes(deliveryId)) {
+      // Runs before this patch cancelled the whole batch: they replay as they ran.
+      if (this.current.kind === 'batch' && patched(SKIP_STOPS_ONLY_ITS_DELIVERY)) return;
       this.stale = true;
       this.current.scope.cancel();
     } else {
@@ -155,8 +163,12 @@ export async function runLane(host: LaneHost, lane: Lane): Promise<void> {
 /** Whether an activity ended because its scope was cancelled (skip, continue-as-new, the call cancelled). */
 function cancelled(err: unknown, scope: CancellationScope): boolean {
   if (isCancellation(err)) return true;
+  if (!(err instanceof ActivityFailure)) return false;
+  // An attempt that ended its delivery (a final answer, its last attempt) says so whatever was asked meanwhile: taken
+  // for a cancellation, the delivery would be failed in Postgres with no notice sent. Runs before the patch replay as they ran.
+  if (err.cause instanceof ApplicationFailure && err.cause.nonRetryable && patched(ENDING_FAILURES_OUTLIVE_CANCELLATION)) return false;
   // A retryable attempt failing while the cancellation was pending arrives as a failure (retry state CANCEL_REQUESTED).
-  return err instanceof ActivityFailure && (err.retryState === 'CANCEL_REQUESTED' || scope.consideredCancelled);
+  return err.retryState === 'CANCEL_REQUESTED' || scope.consideredCancelled;
 }
 
 async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
@@ -173,7 +185,7 @@ async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
     retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
   }).deliverBatch;
   const scope = new CancellationScope();
-  lane.current = { scope, deliveryIds: batch.map((i) => i.deliveryId) };
+  lane.current = { scope, deliveryIds: batch.map((i) => i.deliveryId), kind: 'batch' };
   host.changed();
   let result;
   try {
@@ -198,6 +210,8 @@ async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
     if (!item) continue;
     if (outcome.outcome === 'succeeded') host.delivered(item);
     else if (outcome.outcome === 'failed') host.failed(item, outcome.error);
+    // Failed by an attempt whose result this run never saw (a worker lost after it, a reset run): its notice is still due.
+    else if (outcome.status === 'failed') host.failed(item, outcome.error ?? 'failed');
   }
   host.changed();
 }
@@ -224,21 +238,24 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
     },
   }).deliver;
   const scope = new CancellationScope();
-  lane.current = { scope, deliveryIds: [head.deliveryId] };
+  lane.current = { scope, deliveryIds: [head.deliveryId], kind: 'retry' };
   host.changed();
   let held: Hold | undefined;
   try {
-    await scope.run(async () => {
+    const result = await scope.run(async () => {
       const wait = (retry.nextAttemptAt ?? 0) - Date.now();
       if (wait > 0) await sleep(wait);
-      held = (await activity({ deliveryId: head.deliveryId })).held;
+      return activity({ deliveryId: head.deliveryId });
     });
+    held = result.held;
     if (held) {
       lane.held = held; // the retry goes on, as it was, once the endpoint may be sent to
       return;
     }
     lane.remove(head.deliveryId);
-    host.delivered(head);
+    // It had ended before (or was skipped under way): a failure this run never saw still owes its notice.
+    if (result.ended === 'failed') host.failed(head, result.error ?? 'failed');
+    else if (result.ended !== 'skipped') host.delivered(head);
   } catch (err) {
     if (cancelled(err, scope)) return; // skipped (the lane reads Postgres again) or draining (the next run resumes)
     const reason = failureReason(err);
@@ -255,6 +272,10 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
 
 /** The patch that stopped infrastructure failures counting as delivery attempts (see retryHead). */
 export const OUTAGES_USE_NO_ATTEMPTS = 'deliver-outages-use-no-attempts';
+/** The patch after which a skip no longer cancels the batch its delivery is part of (see Lane.skipped). */
+export const SKIP_STOPS_ONLY_ITS_DELIVERY = 'skip-stops-only-its-delivery';
+/** The patch after which an attempt that ended its delivery is never taken for a cancellation (see cancelled). */
+export const ENDING_FAILURES_OUTLIVE_CANCELLATION = 'ending-failures-outlive-cancellation';
 
 /** Waits until the hold's time, a wake-up, or the run drains; then the lane tries its head again. */
 async function waitWhileHeld(host: LaneHost, lane: Lane): Promise<void> {

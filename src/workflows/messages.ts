@@ -2,12 +2,21 @@
  * The call workflow's messages: its name, input, signals and queries. The API, the client
  * helper (src/client.ts) and the workflow all import them from here, so they cannot drift.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, type Sinks } from '@temporalio/workflow';
 import type { CallEvent } from '../schemas/call-event';
-import type { CallSummary, FailureSummary, LaneItem } from '../db/lanes-repo';
+import type {
+  AttemptFailedNotice,
+  CallSummary,
+  EndpointRequest,
+  FailureSummary,
+  LaneItem,
+  RedeliverRequest,
+  RejectedMessage,
+  SkipRequest,
+} from '../schemas/call-workflow-messages';
 import type { DeliverySettings } from '../delivery-settings';
 
-export type { FailureSummary };
+export type { AttemptFailedNotice, EndpointRequest, FailureSummary, LaneItem, RedeliverRequest, RejectedMessage, SkipRequest };
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
 
@@ -45,39 +54,10 @@ export const endpointReadySignal = defineSignal<[{ endpointId: string }]>('endpo
 /** Sent by the delivery activity when an attempt fails and will be retried. */
 export const attemptFailedSignal = defineSignal<[AttemptFailedNotice]>('deliveryAttemptFailed');
 
-export interface RedeliverRequest {
-  deliveryId?: string;
-  endpointId?: string;
-  since?: string;
-  until?: string;
-  /** Who asked: shown in the delivery log. Defaults to "temporal-ui". */
-  source?: string;
-}
-
-export interface EndpointRequest {
-  endpointId: string;
-  /** Who asked: shown on the endpoint (pausedBy). Defaults to "temporal-ui". */
-  source?: string;
-}
-
-export interface SkipRequest {
-  deliveryId: string;
-  reason?: string;
-  source?: string;
-}
-
-export interface AttemptFailedNotice {
-  deliveryId: string;
-  /** Attempts made in this round so far. */
-  attemptNumber: number;
-  error: string;
-  /** Epoch ms of the next attempt (absent from notices of older workers). */
-  nextAttemptAt?: number;
-}
-
 /** Work for the main loop, in arrival order. */
 export type InboxItem =
-  | { kind: 'event'; event: CallEvent; planned?: LaneItem[] }
+  /** `bytes`: the size of its JSON (computed once). */
+  | { kind: 'event'; event: CallEvent; planned?: LaneItem[]; bytes?: number }
   | { kind: 'redeliver'; request: RedeliverRequest }
   | { kind: 'skip'; request: SkipRequest }
   | { kind: 'pause'; request: EndpointRequest }
@@ -103,6 +83,8 @@ export interface CallTotals {
 export interface CarriedState extends CallSummary {
   recentEvents: EventSummary[];
   totals: CallTotals;
+  /** Messages refused lately (absent from runs before messages were validated). */
+  rejected?: RejectedMessage[];
 }
 
 export interface CallWorkflowInput {
@@ -119,6 +101,14 @@ export interface Hold {
   reason: HoldReason;
   message: string;
   until: number | null;
+}
+
+/** What the workflow reports out of its sandbox, to the worker's process (not during replay). */
+export interface CallhookSinks extends Sinks {
+  callhookMetrics: {
+    /** A signal (or the input) was refused: counted in callhook_workflow_messages_rejected_total{message}. */
+    messageRejected(message: string): void;
+  };
 }
 
 export interface CallWorkflowResult extends CallTotals {
@@ -148,4 +138,6 @@ export interface CallStateView {
   failures: FailureSummary[];
   failedCount: number;
   totals: CallTotals;
+  /** Messages (signals, the input) the workflow refused lately, latest first, with why. */
+  rejected: RejectedMessage[];
 }

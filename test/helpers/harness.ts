@@ -21,6 +21,7 @@ import { findTemporalCli } from '../../src/temporal/cli-location';
 import { explainDevServerStartFailure } from '../../src/temporal/cli-unavailable';
 import { DEV_SERVER_ARGS, devServerUiOrigins } from '../../src/temporal/dev-server';
 import { payloadCodecFrom } from '../../src/temporal/payload-codec';
+import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
 import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { BOOKKEEPING_POOL_SIZE, WORKFLOWS_PATH, createWorker } from '../../src/worker';
 import { createPool, type Pool } from '../../src/db/pool';
@@ -96,6 +97,11 @@ export interface HarnessOptions {
    * Postgres off); migrations and `db.pool` stay direct.
    */
   databaseUrlRewrite?: (url: string) => string;
+  /**
+   * The reconciler's schedule (`callhook-reconcile`), created on the harness's task queue once the worker runs,
+   * as a worker does at start-up (RECONCILE_EVERY, RECONCILE_GRACE). No reconciler unless given.
+   */
+  reconcile?: { everyMs: number; graceMs: number };
 }
 
 export interface ApiResponse {
@@ -114,8 +120,8 @@ export class Harness {
     readonly env: TestWorkflowEnvironment,
     readonly db: TestDatabase,
     readonly taskQueue: string,
-    private readonly worker: Worker,
-    private readonly workerRun: Promise<void>,
+    private worker: Worker,
+    private workerRun: Promise<void>,
     private readonly server: Server,
     /** The RSA key ring the API publishes and the worker signs with (generated in `keysDir`). */
     readonly signingKeys: SigningKeyRing,
@@ -187,7 +193,8 @@ export class Harness {
     const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey });
     const dataConverter = payloadCodec && { payloadCodecs: [payloadCodec] };
     const client = dataConverter ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter }) : env.client;
-    const worker = await createWorker({
+    // A factory, so restartWorker() can build the same worker again (same deps, bundle and task queue).
+    const makeWorker = () => createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
@@ -204,7 +211,11 @@ export class Harness {
         temporal: client,
       },
     });
+    const worker = await makeWorker();
     const workerRun = worker.run();
+    if (options.reconcile) {
+      await ensureReconcileSchedule(client, { taskQueue, every: options.reconcile.everyMs, graceMs: options.reconcile.graceMs }, logger);
+    }
     const appDeps: AppDeps = {
       pool,
       temporal: client,
@@ -219,7 +230,24 @@ export class Harness {
     };
     const app = createApp(appDeps);
     const server = await listen(app, options.apiPort ?? 0, '127.0.0.1');
-    return new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool, client, appDeps);
+    const harness = new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool, client, appDeps);
+    harness.makeWorker = makeWorker;
+    return harness;
+  }
+
+  /** Builds a worker like the one `start` made; set by `start`. */
+  private makeWorker: () => Promise<Worker> = () => Promise.reject(new Error('the harness has not started'));
+
+  /**
+   * Restarts the worker as a deploy would: shuts it down (polling stops, activities under way are
+   * cancelled and finish), then runs a new one on the same task queue with the same dependencies.
+   * Resolves once the new worker runs; calls meanwhile wait (their tasks stay queued in Temporal).
+   */
+  async restartWorker(): Promise<void> {
+    this.worker.shutdown();
+    await this.workerRun;
+    this.worker = await this.makeWorker();
+    this.workerRun = this.worker.run();
   }
 
   get baseUrl(): string {

@@ -13,6 +13,31 @@ import { eventIdSchema } from '../../schemas/call-event';
 import { notFound } from '../errors';
 import { parse } from '../validate';
 import { assertCallVisible, callIdParams } from './calls';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { logger } from '../../logger';
+import type { RejectedMessage } from '../../schemas/call-workflow-messages';
+import { stateQuery } from '../../workflows/messages';
+
+/** How long the call view waits for the workflow's answer before it leaves `rejected` out (null). */
+const STATE_QUERY_TIMEOUT_MS = 2_000;
+
+/** The messages the call's workflow refused lately (its state query); [] when it has none; null when it cannot be asked now. */
+async function rejectedMessages(temporal: Client, callId: string): Promise<RejectedMessage[] | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${STATE_QUERY_TIMEOUT_MS} ms`)), STATE_QUERY_TIMEOUT_MS);
+    });
+    const state = await Promise.race([temporal.workflow.getHandle(callId).query(stateQuery), timeout]);
+    return state.rejected ?? [];
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return [];
+    logger.warn({ err, callId }, 'call view: could not ask the call workflow what it refused');
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export const callViewQuery = z
   .object({
@@ -44,13 +69,17 @@ export function callViewRouter(deps: CallViewDeps): Router {
     // An admin asking for a call nobody sent: 404 as well (a call exists once it has an event).
     if (clientId === undefined) throw notFound('call', callId);
     const events = await listCallEvents(deps.pool, callId, query);
-    const deliveries = events.length === 0 ? [] : await listDeliveryLog(deps.pool, { callId, eventIds: events.map((e) => e.id) });
+    const [deliveries, rejected] = await Promise.all([
+      events.length === 0 ? [] : listDeliveryLog(deps.pool, { callId, eventIds: events.map((e) => e.id) }),
+      rejectedMessages(deps.temporal, callId),
+    ]);
     res.json({
       callId,
       clientId,
       workflowUrl: deps.temporalUiUrl ? workflowUrl(deps.temporalUiUrl, deps.temporal.options.namespace, callId) : null,
       events,
       deliveries: deliveries.map(({ cursor: _cursor, ...entry }) => entry),
+      rejected,
       nextCursor: events.length === query.limit ? events[events.length - 1]!.id : null,
     });
   });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { countFailedInRange, getDeliveryHead, listDeliveryLog } from '../../db/deliveries-repo';
+import { countFailedInRange, getDeliveryHead, listDeliveryLog, type AttemptOutcome } from '../../db/deliveries-repo';
 import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/recover-workflow';
 import { requestRedelivery } from '../../client';
 import { TEST_EVENT } from '../../event-types';
@@ -143,7 +143,7 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
 }
 
 interface FirstAttempt {
-  outcome: 'succeeded' | 'retryable' | 'final';
+  outcome: AttemptOutcome;
   statusCode: number | null;
   durationMs: number;
   error: string | null;

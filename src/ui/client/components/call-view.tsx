@@ -127,6 +127,20 @@ export function CallView(props: { initialCallId: string; endpoints: ReadonlyMap<
               Refresh
             </button>
           </p>
+          {view.rejected && view.rejected.length > 0 && (
+            <details class="call-rejected">
+              <summary>
+                {view.rejected.length} {view.rejected.length === 1 ? 'message' : 'messages'} refused by the call's workflow (malformed signals)
+              </summary>
+              <ul aria-label="Refused messages">
+                {view.rejected.map((r) => (
+                  <li key={`${r.at}-${r.message}`}>
+                    <code>{r.message}</code> · {formatTime(r.at)} · <span class="error-text">{r.reason}</span>
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
           <ol class="call-events" aria-label="Events">
             {view.events.map((event) => (
               <li key={event.id}>

@@ -8,6 +8,7 @@ const OUTCOME_LABELS: Record<TestResult['outcome'], string> = {
   succeeded: 'Succeeded',
   retryable: 'Failed (would be retried)',
   final: 'Failed (final)',
+  cancelled: 'Abandoned (skipped under way)',
 };
 
 export function TestEvent(props: { endpointId: string; kind: EndpointKind; onDone?: () => void }) {
