@@ -2,7 +2,8 @@
  * `npm run histories:record`: runs the call workflow through the situations open calls are in
  * (a long call that continues as new mid-retry, retries, redeliver, skip, a failure notice,
  * cancel, reset, events from the Temporal client, a late event after the run closed, an endpoint paused and
- * resumed, a circuit opened and closed, a rate limit, an endpoint disabled) on a real dev server and Postgres, and writes
+ * resumed, a circuit opened and closed, a rate limit, an endpoint disabled, hostile signals, a skip in a batch, continue-as-new
+ * during a last attempt, a cancel while planning, a terminated call restarted by the reconciler) on a real dev server and Postgres, and writes
  * every run's history to test/histories/<scenario>.<n>.binpb (the History protobuf, binary: the SDK's
  * JSON helpers trip over two copies of protobufjs in node_modules). `npm test` replays them all
  * (test/replay.test.ts): a workflow change that would break an open call fails CI.
@@ -15,7 +16,8 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Harness } from '../helpers/harness';
 import { Receiver } from '../helpers/receiver';
-import { pauseEndpointSignal, redeliverSignal, resumeEndpointSignal, skipSignal } from '../../src/workflows/messages';
+import pg from 'pg';
+import { endpointReadySignal, pauseEndpointSignal, redeliverSignal, resumeEndpointSignal, skipSignal } from '../../src/workflows/messages';
 import { emitCallEvent } from '../../src/client';
 
 const DIR = __dirname;
@@ -241,6 +243,117 @@ async function main(): Promise<void> {
       await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId });
       await waitClosed(h, callId);
       await save(h, 'endpoint-disabled', callId);
+    }
+    if (want('hostile-signals')) {
+      // Every signal with inputs it must refuse, between valid events: refused in the state, never a failed task.
+      const clientId = 'rec-hostile';
+      const callId = `rec-hostile-${stamp}`;
+      const receiver = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url });
+      await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+      await receiver.waitFor(1);
+      const handle = h.env.client.workflow.getHandle(callId);
+      for (const name of ['callEvent', 'redeliver', 'skip', 'pauseEndpoint', 'resumeEndpoint', 'endpointReady', 'deliveryAttemptFailed']) {
+        for (const args of [[], [null], [42], [{ foo: 1 }]]) await handle.signal(name, ...args);
+      }
+      await emitCallEvent(h.env.client, { eventType: 'OUTBOUND_CALL_COMPLETED', body: { data: { callId, clientId } } }, { taskQueue: h.taskQueue });
+      await receiver.waitFor(2);
+      await waitClosed(h, callId);
+      await save(h, 'hostile-signals', callId);
+    }
+    if (want('cancel-while-planning')) {
+      // Cancelled while the workflow plans an event from the Temporal client (the events table held by a lock).
+      const clientId = 'rec-cancel-planning';
+      const callId = `rec-cancel-planning-${stamp}`;
+      const receiver = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url });
+      await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+      await receiver.waitFor(1);
+      const locker = new pg.Client({ connectionString: h.db.url });
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE');
+      await emitCallEvent(h.env.client, { eventType: 'OUTBOUND_CALL_CONNECTED', body: { data: { callId, clientId } } }, { taskQueue: h.taskQueue });
+      await pause(1_000);
+      await h.env.client.workflow.getHandle(callId).cancel();
+      await pause(1_000);
+      await locker.query('COMMIT');
+      await locker.end();
+      await waitClosed(h, callId);
+      await save(h, 'cancel-while-planning', callId);
+    }
+  } finally {
+    await h.stop();
+  }
+  await recordSlowAttempts(stamp);
+}
+
+/** Scenarios whose attempts take seconds: a harness of their own (longer attempts, 3 of them, continue-as-new after 60 events, the reconciler every second). */
+async function recordSlowAttempts(stamp: number): Promise<void> {
+  const scenarios = ['skip-in-batch', 'last-attempt-continue-as-new', 'reconciled-after-terminate'];
+  if (!scenarios.some(want)) return;
+  const h = await Harness.start({
+    devServerArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'],
+    settings: { attemptTimeoutMs: 8_000, maxAttempts: 3, initialIntervalMs: 1_000, maximumIntervalMs: 1_000, idleTimeoutMs: 1_000, abandonTimeoutMs: 3_000 },
+    reconcile: { everyMs: 1_000, graceMs: 1_000 },
+  });
+  try {
+    if (want('skip-in-batch')) {
+      // Three deliveries in one batch (the endpoint was paused while they arrived); the second skipped while the first is under way.
+      const clientId = 'rec-skip-batch';
+      const callId = `rec-skip-batch-${stamp}`;
+      const receiver = await Receiver.start((_r, i) => (i === 0 ? { status: 200, delayMs: 2_500 } : { status: 200 }));
+      const endpointId = await h.createEndpoint({ clientId, url: receiver.url });
+      await h.api('POST', `/v1/endpoints/${endpointId}/pause`);
+      for (let i = 0; i < 3; i++) await h.emit(callId, i === 2 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: i } });
+      await pause(1_000);
+      const log = await h.deliveries(callId);
+      await h.api('POST', `/v1/endpoints/${endpointId}/resume`);
+      await receiver.waitFor(1);
+      await h.env.client.workflow.getHandle(callId).signal(skipSignal, { deliveryId: log[1]!.id, reason: 'recording' });
+      await receiver.waitFor(2);
+      await waitClosed(h, callId);
+      await save(h, 'skip-in-batch', callId);
+    }
+    if (want('last-attempt-continue-as-new')) {
+      // The history passes the continue-as-new threshold while a delivery's last attempt is under way; it fails (503) and notifies.
+      const clientId = 'rec-can-last';
+      const callId = `rec-can-last-${stamp}`;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const receiver = await Receiver.start(async (_r, i) => {
+        if (i < 2) return { status: 503 };
+        await released;
+        return { status: 503 };
+      });
+      const alerts = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url });
+      await h.createEndpoint({ clientId, url: alerts.url, events: ['WEBHOOK_DELIVERY_FAILED'] });
+      await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId });
+      await receiver.waitFor(3, 20_000);
+      const handle = h.env.client.workflow.getHandle(callId);
+      for (let i = 0; i < 70; i++) await handle.signal(endpointReadySignal, { endpointId: 'ep_00000000000000000000000000000000' });
+      await pause(2_500);
+      release();
+      await alerts.waitFor(1, 20_000);
+      await waitClosed(h, callId);
+      await save(h, 'last-attempt-continue-as-new', callId);
+    }
+    if (want('reconciled-after-terminate')) {
+      // Terminated with deliveries retrying; the reconciler starts the call again and they are delivered.
+      const clientId = 'rec-terminated';
+      const callId = `rec-terminated-${stamp}`;
+      let healthy = false;
+      const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 503 }));
+      await h.createEndpoint({ clientId, url: receiver.url });
+      for (let i = 0; i < 3; i++) await h.emit(callId, i === 2 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: i } });
+      await receiver.waitFor(1);
+      await h.env.client.workflow.getHandle(callId).terminate('recording a terminate');
+      healthy = true;
+      await receiver.waitFor(4, 30_000);
+      await pause(500);
+      await waitClosed(h, callId);
+      await save(h, 'reconciled-after-terminate', callId);
     }
   } finally {
     await h.stop();
