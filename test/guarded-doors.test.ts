@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { emitCallEvent } from '../src/client';
-import { stateQuery } from '../src/workflows/messages';
+import { skipSignal, stateQuery } from '../src/workflows/messages';
 import { eventually } from './helpers/eventually';
 import { Harness, ended } from './helpers/harness';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';
@@ -148,6 +148,30 @@ describe('hostile signals through a Temporal client', () => {
     assert.match(state.rejected.map((r) => r.reason).join('\n'), /NUL/);
     assert.match(state.rejected.map((r) => r.reason).join('\n'), /occurredAt|year/);
     await assertNoWorkflowTaskFailed(callId);
+  });
+
+  test("a skip naming another call's delivery is refused: that delivery is untouched", async () => {
+    const clientId = 'client-doors-cross';
+    const stamp = Date.now();
+    const [callA, callB] = [`call-doors-cross-a-${stamp}`, `call-doors-cross-b-${stamp}`];
+    // Call B's deliveries keep failing (pending, retrying); call A's are delivered.
+    const receiver = await Receiver.start((r) => ((r.json as { body: { data: { callId: string } } }).body.data.callId === callB ? { status: 503 } : { status: 200 }));
+    await h.createEndpoint({ clientId, url: receiver.url });
+    await h.emit(callA, 'OUTBOUND_CALL_CALLING', { clientId });
+    await h.emit(callB, 'OUTBOUND_CALL_CALLING', { clientId });
+    await receiver.waitFor(2);
+    const [otherDelivery] = await h.deliveries(callB);
+    await h.client.workflow.getHandle(callA).signal(skipSignal, { deliveryId: otherDelivery!.id });
+    const state = await eventually(async () => {
+      const s = await h.client.workflow.getHandle(callA).query(stateQuery);
+      return s.rejected.length > 0 ? s : undefined;
+    }, 'the skip refused');
+    assert.equal(state.rejected[0]!.message, 'skip');
+    assert.match(state.rejected[0]!.reason, /no pending delivery of this call/);
+    const [still] = await h.deliveries(callB);
+    assert.equal(still!.status, 'pending');
+    assert.deepEqual(still!.actions, []);
+    await h.client.workflow.getHandle(callB).terminate('test over');
   });
 
   test('a malformed workflow input starts the call its workflow id names', async () => {

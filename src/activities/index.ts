@@ -87,8 +87,9 @@ export function createActivities(deps: ActivityDeps) {
       deps.logger.info({ callId, filter, source, deliveries: plan.deliveries.map((d) => d.deliveryId) }, 'redelivery requested');
       return plan;
     },
-    async skipDelivery(deliveryId: string, source: string, reason: string | null) {
-      const skipped = await skipDelivery(books, deliveryId, source, reason);
+    /** `callId`: the signalled call's (absent from runs of older workers): another call's delivery is not skipped. */
+    async skipDelivery(deliveryId: string, source: string, reason: string | null, callId?: string) {
+      const skipped = await skipDelivery(books, deliveryId, source, reason, callId);
       deps.logger.warn({ deliveryId, source, reason, skipped: skipped !== null, workflowId: workflowId() }, 'delivery skipped by operator');
       return skipped;
     },

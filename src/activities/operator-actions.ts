@@ -20,10 +20,10 @@ export async function planRedelivery(pool: Pool, callId: string, filter: Redeliv
   });
 }
 
-/** Ends a pending delivery as skipped and logs the operator's action; null when it was not pending. */
-export async function skipDelivery(pool: Pool, deliveryId: string, source: string, reason: string | null): Promise<{ endpointId: string } | null> {
+/** Ends a pending delivery (of `callId`, when given) as skipped and logs the operator's action; null when it was no such pending delivery. */
+export async function skipDelivery(pool: Pool, deliveryId: string, source: string, reason: string | null, callId?: string): Promise<{ endpointId: string } | null> {
   return inTransaction(pool, async (db) => {
-    const skipped = await markDeliverySkipped(db, deliveryId);
+    const skipped = await markDeliverySkipped(db, deliveryId, callId);
     if (!skipped) return null;
     await recordAction(db, [deliveryId], 'skip', source, reason);
     deliveriesEnded.inc({ kind: skipped.kind, outcome: 'skipped' });

@@ -286,11 +286,13 @@ export async function recordAction(
 
 /** An operator gave up on a delivery: it ends as skipped, and its lane moves on. */
 /** Returns the endpoint (its id and kind) when the delivery was pending and is now skipped. */
-export async function markDeliverySkipped(db: Queryable, deliveryId: string): Promise<{ endpointId: string; kind: Endpoint['kind'] } | undefined> {
+/** With `callId`, only a delivery of that call (a call's workflow skips its own deliveries only). */
+export async function markDeliverySkipped(db: Queryable, deliveryId: string, callId?: string): Promise<{ endpointId: string; kind: Endpoint['kind'] } | undefined> {
   const { rows } = await db.query<{ endpointId: string; kind: Endpoint['kind'] }>(
     `UPDATE deliveries d SET status = 'skipped', ended_at = now(), updated_at = now(), next_attempt_at = NULL
-     FROM endpoints p WHERE d.id = $1 AND d.status = 'pending' AND p.id = d.endpoint_id RETURNING p.id AS "endpointId", p.kind`,
-    [deliveryId],
+     FROM endpoints p WHERE d.id = $1 AND d.status = 'pending' AND p.id = d.endpoint_id AND ($2::text IS NULL OR d.call_id = $2)
+     RETURNING p.id AS "endpointId", p.kind`,
+    [deliveryId, callId ?? null],
   );
   return rows[0];
 }

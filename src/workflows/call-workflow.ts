@@ -381,12 +381,14 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
       inbox.shift();
       const { endpointId, source } = next.request;
       const done = await bookkeeping.setEndpointPaused(callId, endpointId, next.kind === 'pause', source ?? 'temporal-ui');
+      if (!done) reject(`${next.kind}Endpoint`, `${endpointId} is no endpoint this call delivers to (or it was deleted): nothing ${next.kind}d`);
       if (done && next.kind === 'resume') lanes.get(endpointId)?.wake();
     } else {
       inbox.shift();
       const { deliveryId, source, reason } = next.request;
-      const skipped = await bookkeeping.skipDelivery(deliveryId, source ?? 'temporal-ui', reason ?? null);
+      const skipped = await bookkeeping.skipDelivery(deliveryId, source ?? 'temporal-ui', reason ?? null, callId);
       if (skipped) lanes.get(skipped.endpointId)?.skipped(deliveryId);
+      else reject('skip', `${deliveryId} is no pending delivery of this call: nothing skipped`);
       log.warn('delivery skip requested', { deliveryId, skipped: skipped !== null });
     }
     view.publish(inbox.length, null);
