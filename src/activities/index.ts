@@ -44,8 +44,9 @@ export function createActivities(deps: ActivityDeps) {
   const workflowId = () => Context.current().info.workflowExecution?.workflowId;
   return {
     /**
-     * A run's first step: the settings, what Postgres holds of the call (its summary only when asked: a
-     * carried run knows it), its first events planned, and its failures no run has sent a notice for.
+     * A run's first step: the settings, what Postgres holds of the call (its summary and its failures no run
+     * has sent a notice for only when asked: a carried run knows them, and reads nothing proportional to the
+     * call's history), its lanes' windows, and its first events planned.
      * Runs of older workers passed no options and read the summary.
      */
     async startRun(callId: string, events: CallEvent[], planKey: string, laneWindow: number, options: { summary: boolean } = { summary: true }) {
@@ -53,7 +54,8 @@ export function createActivities(deps: ActivityDeps) {
         planOrRefuse(books, events, planKey).then((plan) => refusedForOtherClient(deps, callId, plan)),
         options.summary ? loadCallSummary(books, callId, FAILURES_KEPT, ERROR_CHARS) : null,
         loadLaneWindows(books, callId, { limit: laneWindow }),
-        loadUnnoticedFailures(books, callId),
+        // A carried run follows a run that saw every result: only a run that starts cold can find a failure nobody noticed.
+        options.summary ? loadUnnoticedFailures(books, callId) : [],
       ]);
       return { settings: deps.settings, plan, summary, lanes, unnoticed };
     },
