@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { emitCallEvent } from '../src/client';
+import { workflowMessagesRejected } from '../src/metrics';
 import { skipSignal, stateQuery } from '../src/workflows/messages';
 import { eventually } from './helpers/eventually';
 import { Harness, ended } from './helpers/harness';
@@ -62,6 +63,9 @@ describe('hostile signals through a Temporal client', () => {
     assert.equal(state.rejected.length, 1);
     assert.equal(state.rejected[0]!.message, 'endpointReady');
     assert.match(state.rejected[0]!.reason, /expected object|Invalid input/i);
+    // Counted in the worker's metrics (this process's registry: the harness's worker runs here).
+    const counted = (await workflowMessagesRejected.get()).values.find((v) => v.labels.message === 'endpointReady');
+    assert.ok((counted?.value ?? 0) >= 1, 'callhook_workflow_messages_rejected_total{message="endpointReady"}');
     await assertNoWorkflowTaskFailed(callId);
   });
 
