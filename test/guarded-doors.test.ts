@@ -85,6 +85,10 @@ describe('hostile signals through a Temporal client', () => {
     const state = await handle.query(stateQuery);
     assert.deepEqual(state.rejected.map((r) => r.message), ['callEvent']);
     assert.match(state.rejected[0]!.reason, /^event\.id: .*event\.eventType: /);
+    // The call view shows it too.
+    const view = await h.api('GET', `/v1/calls/${callId}`);
+    assert.equal(view.status, 200);
+    assert.deepEqual(view.body.rejected, state.rejected);
     await assertNoWorkflowTaskFailed(callId);
   });
 
