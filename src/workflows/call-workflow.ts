@@ -233,6 +233,11 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
     lane.runner = deliveriesScope.run(async () => {
       try {
         await runLane(host, lane);
+      } catch (err) {
+        // The call was cancelled: its cancellation path ends what is left. Rethrown, the runner's rejection could
+        // go unhandled (the runner is forgotten below before anyone awaits it) and fail the workflow task.
+        if (isCancellation(err)) return;
+        throw err;
       } finally {
         lane.runner = null;
       }
