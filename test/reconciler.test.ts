@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import pino from 'pino';
 import { reconcileCalls } from '../src/activities/reconcile-calls';
+import { emitCallEvent } from '../src/client';
 import { ConfigError, loadConfig } from '../src/config';
 import { findCallsToReconcile, loadUnnoticedFailures } from '../src/db/reconcile-repo';
 import { logger } from '../src/logger';
@@ -124,6 +125,26 @@ describe('reconciler', () => {
     const restarted = await h.client.workflow.getHandle(callId).describe();
     assert.notEqual(restarted.runId, terminated.runId, 'a new run of the call workflow');
     assert.ok(['RUNNING', 'COMPLETED'].includes(restarted.status.name), restarted.status.name);
+  });
+
+  test("events a platform service signalled that a terminated run never planned are signalled again and delivered", async () => {
+    const clientId = 'client-rec-unplanned';
+    const callId = `rec-unplanned-${Date.now()}`;
+    const receiver = await Receiver.start();
+    await h.createEndpoint({ clientId, url: receiver.url });
+    await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+    await receiver.waitFor(1);
+    // No worker: the event reaches the run's history, and nothing plans it before the operator terminates the run.
+    await h.stopWorker();
+    const { eventId } = await emitCallEvent(h.client, { eventType: 'OUTBOUND_CALL_CONNECTED', body: { data: { callId, clientId } } }, { taskQueue: h.taskQueue });
+    await h.client.workflow.getHandle(callId).terminate('operator terminated the call (test)');
+    await h.startWorker();
+    await receiver.waitFor(2, 30_000);
+    assert.equal(receiver.requests[1]!.headers['x-recho-event-id'], eventId);
+    const log = await h.waitForDeliveries(callId, (l) => ended(l, 2));
+    assert.deepEqual(log.map((d) => d.status), ['succeeded', 'succeeded']);
+    const { rows } = await h.db.pool.query<{ events_resent: number }>('SELECT events_resent FROM recovered_runs WHERE call_id = $1', [callId]);
+    assert.deepEqual(rows.map((r) => r.events_resent), [1], 'the terminated run was read once, and its one unplanned event sent again');
   });
 
   test('finds overdue lane heads and failures without their notice (not notices\' nor test events\'), page by page', async () => {

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { claimProbe } from '../db/endpoint-circuit-repo';
 import { reserveSlot } from '../db/endpoint-pacing-repo';
-import { holdCall } from '../db/endpoint-state-repo';
+import { holdCall, holdCallWhilePaused } from '../db/endpoint-state-repo';
 import type { DeliveryContext } from '../db/deliveries-repo';
 import type { Pool } from '../db/pool';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
@@ -36,8 +36,8 @@ async function holdFor(deps: GateDeps, ctx: DeliveryContext, cancel: AbortSignal
   const { endpoint, circuit } = ctx;
   // A test event is how one checks an endpoint (even a paused or disabled one): it is never held.
   if (ctx.event.eventType === TEST_EVENT) return null;
-  if (endpoint.pausedAt) {
-    await holdCall(deps.pool, endpoint.id, ctx.callId);
+  // Resumed since the delivery's endpoint was read (a batch reads it at most a second earlier): not held.
+  if (endpoint.pausedAt && (await holdCallWhilePaused(deps.pool, endpoint.id, ctx.callId))) {
     return { reason: 'paused', message: `endpoint ${endpoint.id} is paused${endpoint.pausedBy ? ` (by ${endpoint.pausedBy})` : ''}`, until: null };
   }
   if (deps.health.circuitBreakerCalls > 0 && circuit.state !== 'closed') {

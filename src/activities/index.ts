@@ -16,6 +16,7 @@ import { planRedelivery, skipDelivery } from './operator-actions';
 import { recoverPage } from './recover-page';
 import { purgeExpired } from './purge-expired';
 import { reconcileCalls, type ReconcileCallsInput } from './reconcile-calls';
+import { recoverTerminatedRuns, type RecoverTerminatedRunsInput } from './recover-terminated-runs';
 import type { RecoverRange } from '../db/deliveries-repo';
 import { callDeliversTo, pauseEndpoint, resumeEndpoint } from '../db/endpoint-state-repo';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
@@ -102,6 +103,10 @@ export function createActivities(deps: ActivityDeps) {
     /** A page of the reconciler (reconcileWorkflow): starts the calls' workflows on this task queue, the call workflows' one. */
     async reconcileCalls(input: ReconcileCallsInput) {
       return reconcileCalls(deps, input, Context.current().info.taskQueue);
+    },
+    /** The reconciler's other step: events that terminated call runs never planned are signalled again. */
+    async recoverTerminatedRuns(input: RecoverTerminatedRunsInput) {
+      return recoverTerminatedRuns({ pool: books, logger: deps.logger, ...(deps.temporal && { temporal: deps.temporal }) }, input, Context.current().info.taskQueue);
     },
     /**
      * An operator's pauseEndpoint / resumeEndpoint signal to a call: the endpoint must be one this

@@ -55,6 +55,21 @@ export async function holdCall(db: Queryable, endpointId: string, callId: string
   });
 }
 
+/**
+ * Notes the call as waiting for its paused endpoint, then reads whether the endpoint is paused
+ * still: in two statements, so a resume that committed before the read is seen here, and one
+ * after it finds the note (it takes the notes after it unpauses): either way no wake-up is lost.
+ */
+export async function holdCallWhilePaused(db: Queryable, endpointId: string, callId: string): Promise<boolean> {
+  await holdCall(db, endpointId, callId);
+  const { rows } = await db.query<{ paused: boolean }>({
+    name: 'endpoint-paused',
+    text: 'SELECT paused_at IS NOT NULL AS paused FROM endpoints WHERE id = $1',
+    values: [endpointId],
+  });
+  return rows[0]?.paused ?? false;
+}
+
 /** Takes (deletes and returns) up to `limit` of the calls waiting for this endpoint. */
 export async function takeHeldCalls(db: Queryable, endpointId: string, limit: number): Promise<string[]> {
   const { rows } = await db.query<{ call_id: string }>(

@@ -469,14 +469,18 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
       await Promise.allSettled([...lanes.values()].map((lane) => lane.runner));
       // Every event the run received: those being planned when the cancellation came (their step was cancelled), then the inbox's.
       inbox.unshift(...planning.splice(0));
-      while (inbox.some((item) => item.kind === 'event')) {
-        const events = inbox.filter((item): item is PlannedInboxEvent => item.kind === 'event' && !item.planned);
-        inbox.length = 0;
-        inbox.push(...events);
-        while (inbox.length > 0) await planOrRefuse(takeEvents());
-        planning.length = 0;
-      }
-      const ended = await bookkeeping.cancelCall(callId, 'temporal-ui', 'the call workflow was cancelled');
+      let ended = 0;
+      // Events that arrive while it ends the call's deliveries (up to the run's very last task) are planned and ended too.
+      do {
+        while (inbox.some((item) => item.kind === 'event')) {
+          const events = inbox.filter((item): item is PlannedInboxEvent => item.kind === 'event' && !item.planned);
+          inbox.length = 0;
+          inbox.push(...events);
+          while (inbox.length > 0) await planOrRefuse(takeEvents());
+          planning.length = 0;
+        }
+        ended += await bookkeeping.cancelCall(callId, 'temporal-ui', 'the call workflow was cancelled');
+      } while (inbox.some((item) => item.kind === 'event'));
       log.warn('call workflow cancelled: pending deliveries skipped', { skipped: ended });
     });
     throw err;

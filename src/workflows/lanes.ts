@@ -68,6 +68,8 @@ export class Lane {
   held: Hold | null = null;
   /** A wake-up came while held: look again now. */
   woken = false;
+  /** A wake-up came while an activity of this lane ran: if that activity finds the lane held, look again now (the wake-up may be the one it waits for). */
+  wokenEarly = false;
 
   constructor(readonly endpointId: string) {}
 
@@ -128,6 +130,7 @@ export class Lane {
   /** Its endpoint may be sent to again (resumed, circuit closed). */
   wake(): void {
     if (this.held) this.woken = true;
+    else this.wokenEarly = true;
   }
 
   get idle(): boolean {
@@ -186,6 +189,7 @@ async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
   }).deliverBatch;
   const scope = new CancellationScope();
   lane.current = { scope, deliveryIds: batch.map((i) => i.deliveryId), kind: 'batch' };
+  lane.wokenEarly = false;
   host.changed();
   let result;
   try {
@@ -239,6 +243,7 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
   }).deliver;
   const scope = new CancellationScope();
   lane.current = { scope, deliveryIds: [head.deliveryId], kind: 'retry' };
+  lane.wokenEarly = false;
   host.changed();
   let held: Hold | undefined;
   try {
@@ -272,6 +277,8 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
 
 /** The patch that stopped infrastructure failures counting as delivery attempts (see retryHead). */
 export const OUTAGES_USE_NO_ATTEMPTS = 'deliver-outages-use-no-attempts';
+/** The patch after which a wake-up that came while the lane's activity ran ends the hold that activity reports (see waitWhileHeld). */
+export const EARLY_WAKE_UPS_COUNT = 'early-wake-ups-count';
 /** The patch after which a skip no longer cancels the batch its delivery is part of (see Lane.skipped). */
 export const SKIP_STOPS_ONLY_ITS_DELIVERY = 'skip-stops-only-its-delivery';
 /** The patch after which an attempt that ended its delivery is never taken for a cancellation (see cancelled). */
@@ -280,6 +287,14 @@ export const ENDING_FAILURES_OUTLIVE_CANCELLATION = 'ending-failures-outlive-can
 /** Waits until the hold's time, a wake-up, or the run drains; then the lane tries its head again. */
 async function waitWhileHeld(host: LaneHost, lane: Lane): Promise<void> {
   const { until } = lane.held!;
+  // Woken while the activity that found it held ran (the wake-up signal came before its result): look again at once.
+  // Runs before the patch waited for the next wake-up (or the recheck); they replay as they ran.
+  if (lane.wokenEarly && patched(EARLY_WAKE_UPS_COUNT)) {
+    lane.wokenEarly = false;
+    lane.held = null;
+    host.changed();
+    return;
+  }
   host.changed();
   const waitMs = until === null ? HELD_RECHECK_MS : Math.min(Math.max(until - Date.now(), 50), HELD_RECHECK_MS);
   await condition(() => lane.woken || host.draining(), waitMs);

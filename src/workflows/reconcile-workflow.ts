@@ -7,7 +7,7 @@
  * `callhook-reconcile` Temporal Schedule (src/temporal/reconcile-schedule.ts) every RECONCILE_EVERY;
  * an operator sees each run, and can pause or trigger the schedule, in the Temporal UI.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReconcileCallsResult } from '../activities/reconcile-calls';
 import type { ReconcileCursor } from '../db/reconcile-repo';
@@ -48,9 +48,15 @@ export interface ReconcileTotals {
   /** Calls whose workflow was running already. */
   running: number;
   pages: number;
+  /** Terminated call runs read, and the events they never planned that were signalled again (runs before this step: absent). */
+  terminatedRuns?: number;
+  eventsResent?: number;
 }
 
-const { reconcileCalls } = proxyActivities<Activities>({
+/** Terminated runs read per reconciler run at most (each once: the next run reads the rest). */
+export const RECOVER_RUNS_PER_RECONCILE = 100;
+
+const { reconcileCalls, recoverTerminatedRuns } = proxyActivities<Activities>({
   // A page starts up to RECONCILE_PAGE_SIZE workflows, 20 at a time.
   startToCloseTimeout: '2 minutes',
   // A page that failed is retried a few times; after that the run fails (shown on the schedule) and the next run
@@ -72,5 +78,11 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<Reconcil
     totals.pages += 1;
     after = page.next;
   } while (after !== null && totals.pages < maxPages);
+  // Events a platform service signalled to a run that was terminated before it planned them.
+  if (patched('reconcile-terminated-runs')) {
+    const recovered = await recoverTerminatedRuns({ windowMs: noticeWindowMs, limit: RECOVER_RUNS_PER_RECONCILE });
+    totals.terminatedRuns = recovered.runs;
+    totals.eventsResent = recovered.resent;
+  }
   return totals;
 }

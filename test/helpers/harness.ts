@@ -244,8 +244,18 @@ export class Harness {
    * Resolves once the new worker runs; calls meanwhile wait (their tasks stay queued in Temporal).
    */
   async restartWorker(): Promise<void> {
+    await this.stopWorker();
+    await this.startWorker();
+  }
+
+  /** Stops the worker (as a crash or a deploy would leave it): calls' tasks wait in Temporal until `startWorker`. */
+  async stopWorker(): Promise<void> {
     this.worker.shutdown();
     await this.workerRun;
+  }
+
+  /** Runs a new worker after `stopWorker`, with the same dependencies and task queue. */
+  async startWorker(): Promise<void> {
     this.worker = await this.makeWorker();
     this.workerRun = this.worker.run();
   }
