@@ -66,7 +66,7 @@ export async function recoverTerminatedRuns(deps: RecoverDeps, input: RecoverTer
       deps.logger.warn({ callId: run.callId, runId: run.runId, eventIds: toSend.map((e) => e.id).slice(0, 20), count: toSend.length }, 'reconciler: a terminated run had events it never planned; signalled them again');
     }
     resent += toSend.length;
-    await markRunRecovered(deps.pool, { runId: run.runId, callId: run.callId, eventsResent: toSend.length });
+    await markRunRecovered(deps.pool, { runId: run.runId, callId: run.callId, eventIds: toSend.map((e) => e.id) });
   }
   await forgetRecoveredRuns(deps.pool, 2 * input.windowMs);
   return { runs: runs.length, resent };

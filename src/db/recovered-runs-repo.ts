@@ -14,10 +14,10 @@ export async function unrecoveredRuns(db: Queryable, runIds: string[]): Promise<
   return new Set(rows.map((r) => r.id));
 }
 
-export async function markRunRecovered(db: Queryable, run: { runId: string; callId: string; eventsResent: number }): Promise<void> {
+export async function markRunRecovered(db: Queryable, run: { runId: string; callId: string; eventIds: string[] }): Promise<void> {
   await db.query(
-    `INSERT INTO recovered_runs (run_id, call_id, events_resent) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING`,
-    [run.runId, run.callId, run.eventsResent],
+    `INSERT INTO recovered_runs (run_id, call_id, events_resent, event_ids) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id) DO NOTHING`,
+    [run.runId, run.callId, run.eventIds.length, run.eventIds],
   );
 }
 

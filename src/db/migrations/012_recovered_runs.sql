@@ -4,6 +4,8 @@ CREATE TABLE recovered_runs (
   run_id         text PRIMARY KEY,
   call_id        text NOT NULL,
   events_resent  integer NOT NULL,
+  -- The events signalled again, in their order: they reach their endpoints after the events the call received since.
+  event_ids      text[] NOT NULL DEFAULT '{}',
   recovered_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX recovered_runs_recovered_idx ON recovered_runs (recovered_at);
