@@ -75,7 +75,11 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
         : `cannot be delivered to: no destination configured for kind ${endpoint.kind}`;
   if (unavailable) {
     const error = `endpoint ${endpoint.id} ${unavailable}`;
-    if (await markDeliveryFailed(deps.pool, ctx.deliveryId, error)) deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'failed' });
+    if (!(await markDeliveryFailed(deps.pool, ctx.deliveryId, error))) {
+      // Ended meanwhile (skipped, say): not this activity's failure, and no notice is owed for it.
+      return { kind: 'cancelled', status: (await deliveryStatus(deps.pool, ctx.deliveryId)) ?? 'skipped' };
+    }
+    deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'failed' });
     return { kind: 'failed', type: DeliveryErrorType.endpointUnavailable, error, round };
   }
   const health = deps.health ?? DEFAULT_ENDPOINT_HEALTH;
@@ -113,7 +117,7 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
   const ends = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'final' || last ? 'failed' : null;
   const delayMs = result.outcome === 'retryable' ? (result.retryAfterMs ?? retryDelayMs(deps.settings, round)) : 0;
   const nextAttemptAt = ends === null ? Date.now() + delayMs : null;
-  await recordAttempt(deps.pool, {
+  const statusAfter = await recordAttempt(deps.pool, {
     deliveryId: ctx.deliveryId,
     attemptNumber,
     startedAt,
@@ -130,6 +134,11 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
   attemptDuration.observe({ kind: endpoint.kind, outcome: result.outcome }, durationMs / 1000);
   if (ends && ctx.status === 'pending') deliveriesEnded.inc({ kind: endpoint.kind, outcome: ends });
   const fields = { deliveryId: ctx.deliveryId, endpointId: endpoint.id, kind: endpoint.kind, attemptNumber, statusCode: result.statusCode, durationMs };
+  if (statusAfter !== undefined && statusAfter !== (ends ?? 'pending')) {
+    // Skipped (or ended by another run) while this attempt ran: the attempt is logged, the delivery ended as it did.
+    deps.logger.info({ ...fields, outcome: result.outcome, endedAs: statusAfter }, 'delivery attempt made after its delivery ended');
+    return { kind: 'cancelled', status: statusAfter };
+  }
   if (result.outcome === 'succeeded') {
     deps.logger.info(fields, 'delivery attempt succeeded');
     return { kind: 'succeeded', statusCode: result.statusCode };

@@ -78,8 +78,8 @@ export interface AttemptRecord {
 export async function recordAttempt(
   db: Queryable,
   attempt: AttemptRecord & { ends: 'succeeded' | 'failed' | null; nextAttemptAt: Date | null },
-): Promise<void> {
-  await db.query({
+): Promise<DeliveryStatus | undefined> {
+  const { rows } = await db.query<{ status: DeliveryStatus }>({
     name: 'record-attempt',
     text: `WITH attempt AS (
        INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt)
@@ -93,7 +93,8 @@ export async function recordAttempt(
        ended_at = CASE WHEN status = 'pending' AND $9::text IS NOT NULL THEN now() ELSE ended_at END,
        next_attempt_at = $10,
        updated_at = now()
-     WHERE id = $1`,
+     WHERE id = $1
+     RETURNING status`,
     values: [
       attempt.deliveryId,
       attempt.attemptNumber,
@@ -107,6 +108,7 @@ export async function recordAttempt(
       attempt.nextAttemptAt,
     ],
   });
+  return rows[0]?.status;
 }
 
 /**

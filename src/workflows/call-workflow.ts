@@ -472,11 +472,14 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
       let ended = 0;
       // Events that arrive while it ends the call's deliveries (up to the run's very last task) are planned and ended too.
       do {
-        while (inbox.some((item) => item.kind === 'event')) {
+        for (;;) {
+          // A cancelled call takes no redelivery, skip or pause; the API's events are in Postgres already (cancelCall ends them).
           const events = inbox.filter((item): item is PlannedInboxEvent => item.kind === 'event' && !item.planned);
           inbox.length = 0;
+          if (events.length === 0) break;
           inbox.push(...events);
-          while (inbox.length > 0) await planOrRefuse(takeEvents());
+          // Signals that come meanwhile queue behind these; the next turn of the loop sorts them out.
+          while (inbox[0]?.kind === 'event') await planOrRefuse(takeEvents());
           planning.length = 0;
         }
         ended += await bookkeeping.cancelCall(callId, 'temporal-ui', 'the call workflow was cancelled');
