@@ -105,8 +105,13 @@ describe('operating calls from the Temporal Web UI (real browser)', () => {
         await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
         const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
         await dialog.getByRole('button', { name: 'Select a signal' }).click();
-        await dialog.getByRole('option', { name: 'redeliver', exact: true }).click();
-        await dialog.getByRole('button', { name: 'redeliver' }).waitFor();
+        // Each option shows the signal's name and its description (what it takes, with an example input).
+        const options = await dialog.getByRole('option').allTextContents();
+        const redeliverOption = options.find((text) => text.trim().startsWith('redeliver'));
+        assert.ok(redeliverOption, `the signal list: ${JSON.stringify(options)}`);
+        assert.match(redeliverOption, /finally-failed deliveries/, 'the dialog shows what redeliver takes');
+        await dialog.getByRole('option', { name: /^\s*redeliver\b/ }).click();
+        await dialog.getByRole('button', { name: /redeliver/ }).waitFor();
         const input = dialog.locator('[role="textbox"][contenteditable="true"]'); // the JSON editor
         await input.click();
         await page.keyboard.insertText('{}');
