@@ -5,8 +5,9 @@
  * deletes it: a schedule left behind, even paused, would be one an operator could unpause by mistake
  * against a configuration that says there is none.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Logger } from '../logger';
+import { upsertSchedule } from './upsert-schedule';
 import { RECONCILE_WORKFLOW_TYPE, type ReconcileInput } from '../workflows/reconcile-workflow';
 
 export const RECONCILE_SCHEDULE_ID = 'callhook-reconcile';
@@ -55,21 +56,7 @@ export async function ensureReconcileSchedule(client: Client, options: Reconcile
     // Runs missed while the cluster was down are not made up one by one: the next run repairs everything.
     catchupWindow: '1 minute',
   };
-  let outcome: ReconcileScheduleOutcome;
-  try {
-    await client.schedule.create({ scheduleId: RECONCILE_SCHEDULE_ID, spec, action, policies });
-    outcome = 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) {
-      throw new Error(`could not create the reconcile schedule ${RECONCILE_SCHEDULE_ID}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies } }));
-    } catch (updateErr) {
-      throw new Error(`could not update the reconcile schedule ${RECONCILE_SCHEDULE_ID}: ${(updateErr as Error).message}`, { cause: updateErr });
-    }
-    outcome = 'updated';
-  }
+  const outcome = await upsertSchedule(client, 'the reconcile schedule', { scheduleId: RECONCILE_SCHEDULE_ID, spec, action, policies });
   logger.info({ ...context, outcome }, outcome === 'created' ? 'reconcile schedule created' : 'reconcile schedule up to date');
   return outcome;
 }

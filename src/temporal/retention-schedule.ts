@@ -3,8 +3,9 @@
  * Created at worker start-up, or brought up to date (spec, workflow arguments, task queue) when it exists;
  * whether an operator paused it is left as it is.
  */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
 import type { Logger } from '../logger';
+import { upsertSchedule } from './upsert-schedule';
 import { RETENTION_WORKFLOW_TYPE, type RetentionInput } from '../workflows/retention-workflow';
 
 export const RETENTION_SCHEDULE_ID = 'callhook-retention';
@@ -42,21 +43,7 @@ export async function ensureRetentionSchedule(client: Client, options: Retention
   // SKIP: a purge still running when the next is due is not doubled; the next one due after it ends runs.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP };
   const context = { scheduleId: RETENTION_SCHEDULE_ID, taskQueue: options.taskQueue, retentionMs: options.retentionMs, timing: options.timing };
-  let outcome: RetentionScheduleOutcome;
-  try {
-    await client.schedule.create({ scheduleId: RETENTION_SCHEDULE_ID, spec, action, policies });
-    outcome = 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) {
-      throw new Error(`could not create the retention schedule ${RETENTION_SCHEDULE_ID}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      await client.schedule.getHandle(RETENTION_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies } }));
-    } catch (updateErr) {
-      throw new Error(`could not update the retention schedule ${RETENTION_SCHEDULE_ID}: ${(updateErr as Error).message}`, { cause: updateErr });
-    }
-    outcome = 'updated';
-  }
+  const outcome = await upsertSchedule(client, 'the retention schedule', { scheduleId: RETENTION_SCHEDULE_ID, spec, action, policies });
   logger.info({ ...context, outcome }, outcome === 'created' ? 'retention schedule created' : 'retention schedule up to date');
   return outcome;
 }
