@@ -171,6 +171,10 @@ export const configSchema = z.object({
     .default('127.0.0.1:9464'),
   WORKER_METRICS_PORT: port.default(9091),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(20),
+  /** Events accepted but not yet signalled to Temporal (it is unreachable, or slow) at which the API answers 503 instead of 202. */
+  OUTBOX_MAX_PENDING: z.coerce.number().int().min(1).max(100_000_000).default(100_000),
+  /** How often each API process's outbox relay looks for events it was not told of (another process's, one that died). */
+  OUTBOX_POLL: durationSchema.default(1_000),
   WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   /** on: every /v1 request needs a key; off: the API is open (a private network only). Unset: on in production, or when any key exists. */

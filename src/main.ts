@@ -27,6 +27,7 @@ import { ensureTemporalCli } from './temporal/ensure-cli';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import { dataConverterFrom } from './temporal/payload-codec';
+import { outboxRelayFrom } from './outbox/relay';
 import { BOOKKEEPING_POOL_SIZE, activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
 async function main(): Promise<void> {
@@ -92,8 +93,12 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address });
   cleanups.push(() => connection.close());
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
+  // Accepted events are signalled from Postgres by the outbox relay (as are wake-ups and callhook's own notices).
+  const outbox = outboxRelayFrom(config, { pool, temporal, logger });
+  outbox.start();
+  cleanups.push(() => outbox.stop());
   const nativeConnection = await NativeConnection.connect({ address });
-  const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal);
+  const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal, outbox);
   const worker = await createWorker({
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
   // The reconciler (another Schedule) restarts terminated calls that still have deliveries in Postgres: RECONCILE_EVERY, RECONCILE_GRACE.
   await ensureReconcileSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, every: config.RECONCILE_EVERY, graceMs: config.RECONCILE_GRACE }, logger);
 
-  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth, temporalMetricsUrl }));
+  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth, temporalMetricsUrl, outbox }));
   const server = await listen(app, config.PORT, config.HOST);
   cleanups.push(() => closeServer(server));
   // The last word of start-up: the addresses a user opens next (a block on a terminal, one record in JSON logs).

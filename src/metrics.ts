@@ -9,7 +9,7 @@ collectDefaultMetrics({ register: registry, prefix: 'callhook_process_' });
 
 export const eventsAccepted = new Counter({
   name: 'callhook_events_accepted_total',
-  help: 'Call events accepted by the API (replays of the same id not counted)',
+  help: 'Call events accepted by the API: stored and planned, answered 202 (replays of the same id not counted)',
   labelNames: ['event_type'] as const,
   registers: [registry],
 });
@@ -68,5 +68,24 @@ export const endpointsByState = new Gauge({
   name: 'callhook_endpoints',
   help: 'Live endpoints that are paused, disabled, or have their circuit open (read from Postgres at each scrape)',
   labelNames: ['state'] as const,
+  registers: [registry],
+});
+
+export const outboxBacklog = new Gauge({
+  name: 'callhook_outbox_backlog',
+  help: 'Events accepted and not yet signalled to their call workflow (counted up to OUTBOX_MAX_PENDING)',
+  registers: [registry],
+});
+
+export const outboxSignals = new Counter({
+  name: 'callhook_outbox_signals_total',
+  help: 'Signals the outbox relay sent: callEvents (one per call and batch), endpointReady (wake-ups)',
+  labelNames: ['signal'] as const,
+  registers: [registry],
+});
+
+export const outboxRelayErrors = new Counter({
+  name: 'callhook_outbox_relay_errors_total',
+  help: 'Outbox relay rounds that failed (Postgres or Temporal unreachable); their work waits and is tried again',
   registers: [registry],
 });

@@ -22,6 +22,7 @@ import { onShutdownSignal } from './shutdown';
 import { dataConverterFrom } from './temporal/payload-codec';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
+import { outboxRelayFrom } from './outbox/relay';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -81,6 +82,7 @@ export function activityDepsFrom(
   pools: Pick<ActivityDeps, 'pool' | 'bookkeepingPool'>,
   signingKeys: SigningKeyRing,
   temporal?: ActivityDeps['temporal'],
+  outbox?: ActivityDeps['outbox'],
 ): { deps: ActivityDeps; close(): void } {
   const destinations = createDestinations(config, signingKeys);
   return {
@@ -91,6 +93,7 @@ export function activityDepsFrom(
       health: endpointHealthSettingsFrom(config),
       logger,
       ...(temporal && { temporal }),
+      ...(outbox && { outbox }),
     },
     close: destinations.close,
   };
@@ -110,7 +113,11 @@ export function installTemporalRuntime(config: Pick<Config, 'TEMPORAL_METRICS_AD
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       logger[level]({ ...entry.meta, component: 'temporal-sdk' }, entry.message);
     }),
-    ...(address && { telemetryOptions: { metrics: { prometheus: { bindAddress: address } } } }),
+    telemetryOptions: {
+      // The SDK's native (Rust) warnings go through the logger above too, not straight to stdout (JSON logs stay JSON).
+      logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
+      ...(address && { metrics: { prometheus: { bindAddress: address } } }),
+    },
   });
   return address && `http://${address}/metrics`;
 }
@@ -132,7 +139,10 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFrom(config);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
-  const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal);
+  // A relay here too: the wake-ups and notices this worker queues go out at once (and any API's backlog is shared).
+  const outbox = outboxRelayFrom(config, { pool, temporal, logger });
+  outbox.start();
+  const activities = activityDepsFrom(config, { pool, bookkeepingPool }, signingKeys, temporal, outbox);
   const metrics = express().use(metricsRouter({ ...(temporalMetricsUrl && { temporalMetricsUrl }) }));
   const metricsServer = config.WORKER_METRICS_PORT ? await listen(metrics, config.WORKER_METRICS_PORT, config.HOST) : undefined;
   const worker = await createWorker({
@@ -162,6 +172,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     activities.close();
+    await outbox.stop();
     metricsServer?.close();
     await clientConnection.close();
     await connection.close();

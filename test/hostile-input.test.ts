@@ -339,6 +339,18 @@ function validBody(op: Operation): unknown {
       occurredAt: f.occurredAt,
       body: { data: { callId: f.fuzzCall, clientId: 'client-a', callStatus: 'in-progress' }, errors: [{ code: 'E1', message: 'something' }] },
     },
+    // The same event in a batch (a replay once the single route accepted it), beside one of a call of its own.
+    'POST /v1/events/batch': {
+      events: [
+        {
+          id: `hostile-${f.fuzzCall}`,
+          eventType: 'OUTBOUND_CALL_CONNECTED',
+          occurredAt: f.occurredAt,
+          body: { data: { callId: f.fuzzCall, clientId: 'client-a', callStatus: 'in-progress' }, errors: [{ code: 'E1', message: 'something' }] },
+        },
+        { id: `hostile-batch-${f.fuzzCall}`, eventType: 'OUTBOUND_CALL_CALLING', body: { data: { callId: `${f.fuzzCall}-batch`, clientId: 'client-a' } } },
+      ],
+    },
     'POST /v1/calls/{callId}/redeliver': { endpointId: f.endpointA },
     // No event names client-fuzz: the endpoints the test creates are never delivered to.
     'POST /v1/endpoints': {

@@ -29,6 +29,7 @@ const ROUTES = [
   'GET /openapi.json',
   'GET /v1/event-types',
   'POST /v1/events',
+  'POST /v1/events/batch',
   'GET /v1/events/{id}',
   'GET /v1/calls/{callId}/deliveries',
   'POST /v1/calls/{callId}/redeliver',

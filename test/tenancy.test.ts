@@ -98,6 +98,18 @@ const since = () => new Date(Date.now() - 3_600_000).toISOString();
 
 const table: Record<string, Row> = {
   'POST /v1/events': { path: () => '/v1/events', body: eventOfB, clientA: 403, admin: 202 },
+  // Each event of a batch is answered on its own: one naming another client is refused (forbidden), and nothing is stored.
+  'POST /v1/events/batch': {
+    path: () => '/v1/events/batch',
+    body: () => ({ events: [eventOfB()] }),
+    clientA: 200,
+    admin: 200,
+    check: (body: { accepted: number; results: { status: string; error?: { code: string } }[] }) => {
+      assert.equal(body.accepted, 0);
+      assert.equal(body.results[0]?.status, 'refused');
+      assert.equal(body.results[0]?.error?.code, 'forbidden');
+    },
+  },
   'GET /v1/events/{id}': { path: () => `/v1/events/${f.eventB}`, clientA: 404, admin: 200 },
   'GET /v1/calls/{callId}/deliveries': { path: () => `/v1/calls/${f.callB}/deliveries`, clientA: 404, admin: 200 },
   'POST /v1/calls/{callId}/redeliver': { path: () => `/v1/calls/${f.callB}/redeliver`, body: () => ({}), clientA: 404, admin: 202 },

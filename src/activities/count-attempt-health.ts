@@ -3,7 +3,6 @@
  * failure counts toward opening it; a 410 Gone, or every delivery failing for
  * ENDPOINT_DISABLE_AFTER, disables the endpoint and tells its client (WEBHOOK_ENDPOINT_DISABLED).
  */
-import type { Client } from '@temporalio/client';
 import { countFailure, countSuccess } from '../db/endpoint-circuit-repo';
 import { disableEndpoint, type EndpointDisabled } from '../db/endpoint-state-repo';
 import type { DeliveryContext } from '../db/deliveries-repo';
@@ -11,14 +10,16 @@ import type { Pool } from '../db/pool';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
 import { ENDPOINT_DISABLED_EVENT } from '../event-types';
 import type { Logger } from '../logger';
+import type { CallEvent } from '../schemas/call-event';
 import { circuitTransitions, endpointsDisabled } from '../metrics';
 import type { AttemptResult } from '../destinations/destination';
-import { callEventSignal } from '../workflows/messages';
-import { wakeHeldCallsSoon } from './wake-held-calls';
+import { planEvents } from '../db/lanes-repo';
+import { wakeHeldCallsSoon, type OutboxNudge } from './wake-held-calls';
 
 export interface HealthDeps {
   pool: Pool;
-  temporal?: Client;
+  /** The outbox relay of this process, told of the wake-ups and notices queued (absent: another process's relay polls). */
+  outbox?: OutboxNudge | undefined;
   health: EndpointHealthSettings;
   logger: Logger;
 }
@@ -33,7 +34,7 @@ export async function countAttemptHealth(deps: HealthDeps, ctx: DeliveryContext,
       circuitTransitions.inc({ to: 'closed' });
       deps.logger.info({ endpointId: endpoint.id, deliveryId: ctx.deliveryId }, 'endpoint circuit closed: an attempt succeeded');
       // Without keeping this delivery waiting for them.
-      if (deps.temporal) wakeHeldCallsSoon({ pool: deps.pool, temporal: deps.temporal, logger: deps.logger }, endpoint.id);
+      wakeHeldCallsSoon(deps, endpoint.id);
     }
     return;
   }
@@ -63,13 +64,14 @@ export async function countAttemptHealth(deps: HealthDeps, ctx: DeliveryContext,
 }
 
 /**
- * Tells the client: a WEBHOOK_ENDPOINT_DISABLED event, signalled to the call whose attempt disabled
- * the endpoint, goes to the client's endpoints subscribed to it (the disabled one is not among them).
+ * Tells the client: a WEBHOOK_ENDPOINT_DISABLED event of the call whose attempt disabled the
+ * endpoint goes to the client's endpoints subscribed to it (the disabled one is not among them).
+ * It is stored and planned here, in the outbox: the relay signals it to the call, so it is not lost
+ * while Temporal is away. A failure to store it fails this attempt's bookkeeping (retried).
  */
 async function announceDisabled(deps: HealthDeps, ctx: DeliveryContext, disabled: EndpointDisabled): Promise<void> {
   deps.logger.warn({ endpointId: disabled.endpointId, reason: disabled.reason, callId: ctx.callId }, 'endpoint disabled');
-  if (!deps.temporal) return;
-  const event = {
+  const event: CallEvent = {
     id: `whdisabled_${disabled.endpointId}_${Date.parse(disabled.disabledAt)}`,
     eventType: ENDPOINT_DISABLED_EVENT,
     occurredAt: disabled.disabledAt,
@@ -79,9 +81,10 @@ async function announceDisabled(deps: HealthDeps, ctx: DeliveryContext, disabled
     },
   };
   try {
-    await deps.temporal.workflow.getHandle(ctx.callId).signal(callEventSignal, event);
+    await planEvents(deps.pool, [event], `notice/${event.id}`, { outbox: true });
+    deps.outbox?.nudge();
   } catch (err) {
-    // The endpoint stays disabled (its view says why); only the notice is lost.
-    deps.logger.error({ err, endpointId: disabled.endpointId, callId: ctx.callId }, 'could not send the WEBHOOK_ENDPOINT_DISABLED event');
+    // Postgres failed between disabling the endpoint and storing the notice: the endpoint stays disabled (its view says why).
+    deps.logger.error({ err, endpointId: disabled.endpointId, callId: ctx.callId }, 'could not store the WEBHOOK_ENDPOINT_DISABLED event');
   }
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { OutboxNudge } from './wake-held-calls';
 import type { Pool } from '../db/pool';
 import { deliveryStatus, loadDeliveryContexts, markDeliveryFailed, recordAttempt, recordCancelledAttempt, type DeliveryContext, type DeliveryStatus } from '../db/deliveries-repo';
 import { DeliveryErrorType, retryDelayMs, type DeliverySettings } from '../delivery-settings';
@@ -21,6 +22,8 @@ export interface DeliverDeps {
   logger: Logger;
   /** Circuit breaker and auto-disable; the configuration's defaults when absent. */
   health?: EndpointHealthSettings;
+  /** Told of wake-ups and notices queued in the outbox (absent: another process's relay polls for them). */
+  outbox?: OutboxNudge | undefined;
 }
 
 /** An attempt ends this long before its activity's start-to-close timeout, whatever happens. */
@@ -129,7 +132,7 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
     ends,
     nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt),
   });
-  await countAttemptHealth({ pool: deps.pool, health, logger: deps.logger, ...(deps.temporal && { temporal: deps.temporal }) }, ctx, result);
+  await countAttemptHealth({ pool: deps.pool, health, logger: deps.logger, outbox: deps.outbox }, ctx, result);
   deliveryAttempts.inc({ kind: endpoint.kind, outcome: result.outcome });
   attemptDuration.observe({ kind: endpoint.kind, outcome: result.outcome }, durationMs / 1000);
   if (ends && ctx.status === 'pending') deliveriesEnded.inc({ kind: endpoint.kind, outcome: ends });

@@ -20,7 +20,7 @@ import { recoverTerminatedRuns, type RecoverTerminatedRunsInput } from './recove
 import type { RecoverRange } from '../db/deliveries-repo';
 import { callDeliversTo, pauseEndpoint, resumeEndpoint } from '../db/endpoint-state-repo';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
-import { wakeHeldCalls } from './wake-held-calls';
+import { wakeHeldCalls, type OutboxNudge } from './wake-held-calls';
 
 export interface ActivityDeps {
   /** Deliveries' reads and writes. */
@@ -37,6 +37,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Circuit breaker and auto-disable; the configuration's defaults when absent. */
   health?: EndpointHealthSettings;
+  /** This process's outbox relay, told of wake-ups and notices queued in Postgres (absent: another process's relay polls for them). */
+  outbox?: OutboxNudge | undefined;
 }
 
 /** The activities, bound to real dependencies: the worker and the tests build them the same way. */
@@ -123,7 +125,7 @@ export function createActivities(deps: ActivityDeps) {
         return false;
       }
       deps.logger.info({ callId, endpointId, source }, paused ? 'endpoint paused' : 'endpoint resumed');
-      if (!paused && deps.temporal) await wakeHeldCalls({ pool: books, temporal: deps.temporal, logger: deps.logger }, endpointId);
+      if (!paused) await wakeHeldCalls({ pool: books, outbox: deps.outbox }, endpointId);
       return true;
     },
     async cancelCall(callId: string, source: string, reason: string): Promise<number> {

@@ -1,49 +1,33 @@
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { takeHeldCalls } from '../db/endpoint-state-repo';
+import { queueWakeups } from '../db/outbox-repo';
 import type { Pool } from '../db/pool';
 import type { Logger } from '../logger';
-import { endpointReadySignal } from '../workflows/messages';
 
-const PAGE = 100;
-/** Signals sent at once. */
-const CONCURRENCY = 20;
+/** Where queued wake-ups go: the outbox relay of this process, if it runs one (else another process's relay polls). */
+export interface OutboxNudge {
+  nudge(): void;
+}
 
 /**
  * Tells every call whose lane waits for this endpoint that it may go again (resumed, circuit
- * closed). A call missed here (a signal that failed) looks again on its own within a few minutes:
- * a waiting lane never depends on this signal alone. Returns how many calls were signalled.
+ * closed): its holds move to the outbox in one statement, and the outbox relay signals
+ * `endpointReady` to each call, so no wake-up is lost while Temporal is away. A waiting lane also
+ * looks again on its own within minutes. Returns how many calls were queued.
  */
-export async function wakeHeldCalls(deps: { pool: Pool; temporal: Client; logger: Logger }, endpointId: string): Promise<number> {
-  let woken = 0;
-  for (;;) {
-    const callIds = await takeHeldCalls(deps.pool, endpointId, PAGE);
-    for (let i = 0; i < callIds.length; i += CONCURRENCY) {
-      await Promise.all(
-        callIds.slice(i, i + CONCURRENCY).map(async (callId) => {
-          try {
-            await deps.temporal.workflow.getHandle(callId).signal(endpointReadySignal, { endpointId });
-            woken++;
-          } catch (err) {
-            if (err instanceof WorkflowNotFoundError) return; // the call ended meanwhile
-            deps.logger.warn({ err, endpointId, callId }, 'could not wake a call waiting for its endpoint; it looks again on its own');
-          }
-        }),
-      );
-    }
-    if (callIds.length < PAGE) return woken;
-  }
+export async function wakeHeldCalls(deps: { pool: Pool; outbox?: OutboxNudge | undefined }, endpointId: string): Promise<number> {
+  const queued = await queueWakeups(deps.pool, endpointId);
+  if (queued > 0) deps.outbox?.nudge();
+  return queued;
 }
 
 /**
  * Wakes them without keeping the caller waiting (an API answer, a delivery): the outcome is
  * logged, a failure never the caller's (the calls look again on their own within minutes).
  */
-export function wakeHeldCallsSoon(deps: { pool: Pool; temporal: Client; logger: Logger }, endpointId: string): void {
+export function wakeHeldCallsSoon(deps: { pool: Pool; outbox?: OutboxNudge | undefined; logger: Logger }, endpointId: string): void {
   wakeHeldCalls(deps, endpointId).then(
-    (woken) => {
-      if (woken > 0) deps.logger.info({ endpointId, woken }, 'woke the calls waiting for the endpoint');
+    (queued) => {
+      if (queued > 0) deps.logger.info({ endpointId, queued }, 'queued wake-ups of the calls waiting for the endpoint');
     },
-    (err: unknown) => deps.logger.warn({ err, endpointId }, 'could not wake the calls waiting for the endpoint; they look again on their own'),
+    (err: unknown) => deps.logger.warn({ err, endpointId }, 'could not queue wake-ups of the calls waiting for the endpoint; they look again on their own'),
   );
 }

@@ -1,51 +1,76 @@
+import { randomUUID } from 'node:crypto';
 import type { Pool } from '../db/pool';
-import { deleteUnsignaledEvent, markEventSignaled } from '../db/events-repo';
-import { signalCallEvent } from '../client';
 import type { CallEvent } from '../schemas/call-event';
 import { ApiError } from './errors';
 import { eventsAccepted } from '../metrics';
-import { callTemporal, type TemporalDeps } from './temporal-call';
 import { planEvents } from '../db/lanes-repo';
-import type { DeliverySettings } from '../delivery-settings';
+import { eventContentHash } from '../db/events-repo';
+
+/** Where accepted events go next: the outbox relay of this process (nudged), and whether it takes more. */
+export interface Outbox {
+  nudge(): void;
+  status(): { full: boolean; backlog: number };
+}
+
+export interface AcceptDeps {
+  pool: Pool;
+  outbox: Outbox;
+}
+
+/** What became of one event of a batch. */
+export type AcceptOutcome =
+  | { status: 'accepted'; id: string; callId: string }
+  | { status: 'duplicate'; id: string; callId: string }
+  | { status: 'refused'; id: string; callId: string; error: { code: string; message: string } };
+
+/** Refuses new events while the outbox holds OUTBOX_MAX_PENDING (Temporal away for long): 503, nothing stored. */
+function assertRoom(outbox: Outbox): void {
+  const { full, backlog } = outbox.status();
+  if (full) {
+    throw new ApiError(503, 'outbox_full', `the event was not accepted: ${backlog} accepted events wait for Temporal (OUTBOX_MAX_PENDING); retry later with the same id`);
+  }
+}
 
 /**
- * Accepts an event: stores it and plans its deliveries (to the endpoints subscribed now), then
- * signals the call's workflow with both, so the workflow starts delivering at once. Resolves only
- * once Temporal has the signal; if Temporal cannot be reached, the stored event and its planned
- * deliveries are taken back (503). The same id again with the same content is a replay:
- * accepted, delivered once; with other content: 409.
+ * Accepts events in one statement: stores each (unless its id is known), dedupes it and plans its
+ * deliveries to the endpoints subscribed now. Accepted means durable: the outbox relay signals the
+ * call workflows from Postgres. The same id again with the same content is a duplicate (accepted
+ * once, delivered once); with other content, or naming another client than the call's, refused.
  */
-export async function acceptEvent(
-  deps: TemporalDeps & { pool: Pool; deliverySettings?: DeliverySettings },
-  event: CallEvent,
-): Promise<{ replayed: boolean }> {
-  // One statement stores the event (unless its id is known), plans its deliveries and says what was stored before.
-  const plan = await planEvents(deps.pool, [event], `api/${event.id}`, { withExisting: true });
-  const existing = plan.events[0]?.existing ?? null;
-  if (plan.events[0]?.otherClient && !existing) {
-    throw new ApiError(409, 'call_of_another_client', `call ${event.body.data.callId} belongs to another client; a call's events all name one clientId`);
-  }
-  if (existing && !existing.sameContent) {
-    throw new ApiError(409, 'idempotency_conflict', `event id ${event.id} was already used for a different event`);
-  }
-  if (existing?.signaled) return { replayed: true };
-  const toSignal = existing ? existing.payload : event;
-  try {
-    await callTemporal(deps, 'signal the call workflow', { eventId: event.id, callId: event.body.data.callId }, () =>
-      signalCallEvent(deps.temporal, toSignal, {
-        taskQueue: deps.taskQueue,
-        planned: plan.pending,
-        ...(!plan.knownCall && deps.deliverySettings && { newCallSettings: deps.deliverySettings }),
-      }),
-    );
-  } catch (err) {
-    if (!existing) await deleteUnsignaledEvent(deps.pool, event.id);
-    if (err instanceof ApiError) {
-      throw new ApiError(503, err.code, 'the event was not accepted: Temporal is unreachable; retry later with the same id');
+export async function acceptEvents(deps: AcceptDeps, events: CallEvent[]): Promise<AcceptOutcome[]> {
+  if (events.length === 0) return [];
+  assertRoom(deps.outbox);
+  // A key no earlier step used: an event stored before is never planned again (its replay plans nothing new).
+  const plan = await planEvents(deps.pool, events, `api/${randomUUID()}`, { withExisting: true, outbox: true });
+  // planEvents answers in input order, one row per event (an id twice in the batch: twice).
+  const planned = new Map(events.map((event, i) => [event, plan.events[i]]));
+  const seen = new Map<string, string>(); // id → content hash, of the batch's events taken so far
+  const outcomes = events.map((event): AcceptOutcome => {
+    const { id } = event;
+    const callId = event.body.data.callId;
+    const existing = planned.get(event)?.existing ?? null;
+    // A call's events all name one client (the first event's, in Postgres or in this batch).
+    if (planned.get(event)?.otherClient && !existing) {
+      return { status: 'refused', id, callId, error: { code: 'call_of_another_client', message: `call ${callId} belongs to another client; a call's events all name one clientId` } };
     }
-    throw err;
-  }
-  // Counted once per event: by whichever request (the first, or a replay after a crash) marks it signalled.
-  if (await markEventSignaled(deps.pool, event.id)) eventsAccepted.inc({ event_type: event.eventType });
-  return { replayed: false };
+    // The same id twice in one batch: the first one is the event, a later one a replay of it (or a conflict).
+    const hash = eventContentHash(event);
+    const first = seen.get(id);
+    if ((existing && !existing.sameContent) || (first !== undefined && first !== hash)) {
+      return { status: 'refused', id, callId, error: { code: 'idempotency_conflict', message: `event id ${id} was already used for a different event` } };
+    }
+    seen.set(id, hash);
+    if (existing || first !== undefined) return { status: 'duplicate', id, callId };
+    eventsAccepted.inc({ event_type: event.eventType });
+    return { status: 'accepted', id, callId };
+  });
+  if (outcomes.some((o) => o.status === 'accepted')) deps.outbox.nudge();
+  return outcomes;
+}
+
+/** Accepts one event (POST /v1/events): a refusal is the error the API answers with (409). */
+export async function acceptEvent(deps: AcceptDeps, event: CallEvent): Promise<{ replayed: boolean }> {
+  const [outcome] = await acceptEvents(deps, [event]);
+  if (outcome?.status === 'refused') throw new ApiError(409, outcome.error.code, outcome.error.message);
+  return { replayed: outcome?.status === 'duplicate' };
 }

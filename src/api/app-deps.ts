@@ -16,6 +16,7 @@ export function appDepsFrom(
     signingKeys: SigningKeyRing;
     auth: NonNullable<AppDeps['auth']>;
     temporalMetricsUrl?: string | undefined;
+    outbox?: AppDeps['outbox'];
   },
 ): AppDeps {
   const payloadCodec = payloadCodecFrom(config);
@@ -34,6 +35,7 @@ export function appDepsFrom(
     maxEndpointsPerClient: config.MAX_ENDPOINTS_PER_CLIENT,
     deliverySettings: deliverySettingsFrom(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    ...(services.outbox && { outbox: services.outbox }),
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),
     ...(payloadCodec && { payloadCodec, codecCorsOrigins: config.CODEC_CORS_ORIGINS ?? devServerUiOrigins(config.TEMPORAL_UI_PORT) }),
   };

@@ -23,6 +23,9 @@ import { endpointHealthRouter } from './routes/endpoint-health';
 import { meRouter } from './routes/me';
 import { webhooksPageRouter } from './routes/webhooks-page';
 
+import type { Outbox } from './accept-event';
+import type { OutboxStatus } from '../outbox/relay';
+
 export interface AppDeps {
   pool: Pool;
   temporal: Client;
@@ -59,14 +62,26 @@ export interface AppDeps {
   codecCorsOrigins?: readonly string[];
   /** The Temporal Web UI (TEMPORAL_UI_URL): the call view links a call's workflow there. Absent: no link. */
   temporalUiUrl?: string;
+  /**
+   * This process's outbox relay (src/outbox/relay.ts): told of each accepted event, and asked whether
+   * the backlog has room. Absent (tests of other routes): accepted events wait for another process's relay.
+   */
+  outbox?: Outbox & { status(): OutboxStatus };
+  /** A batch's body at the most (POST /v1/events/batch); default 4 MiB. Each of its events is held to maxBodyBytes. */
+  maxBatchBodyBytes?: number;
 }
+
+const NO_RELAY: Outbox & { status(): OutboxStatus } = {
+  nudge: () => undefined,
+  status: () => ({ backlog: 0, oldestAt: null, temporalReachable: true, lastError: null, full: false }),
+};
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5_000;
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, timeoutMs: temporalTimeoutMs }));
+  app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, timeoutMs: temporalTimeoutMs, outbox: deps.outbox ?? null }));
   app.use(metricsRouter({ pool: deps.pool, ...(deps.temporalMetricsUrl && { temporalMetricsUrl: deps.temporalMetricsUrl }) }));
   const openapi = openApiJson();
   app.get('/openapi.json', (_req, res) => {
@@ -88,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
     app.use('/codec', codecRouter({ codec: deps.payloadCodec, corsOrigins: deps.codecCorsOrigins ?? [], authenticate }));
   }
   app.use(requireJson);
+  app.use('/v1/events/batch', express.json({ limit: deps.maxBatchBodyBytes ?? 4 * 1_048_576, strict: true }));
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
   app.use('/v1/api-keys', apiKeysRouter({ pool: deps.pool, forget: auth.forget }));
   app.use('/v1/me', meRouter({ authRequired: (deps.auth?.mode ?? 'off') === 'on' }));
@@ -102,7 +118,8 @@ export function createApp(deps: AppDeps): Express {
     signalTimeoutMs: temporalTimeoutMs,
     ...(deps.deliverySettings && { deliverySettings: deps.deliverySettings }),
   };
-  const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, testWaitMs: deps.testWaitMs ?? 20_000 });
+  const outbox = deps.outbox ?? NO_RELAY;
+  const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, outbox, testWaitMs: deps.testWaitMs ?? 20_000 });
   app.use('/v1/endpoints', operations.endpoints);
   const endpointHealth = endpointHealthRouter({ pool: deps.pool });
   app.use('/v1/endpoints', endpointHealth.endpoints);
@@ -111,14 +128,14 @@ export function createApp(deps: AppDeps): Express {
     '/v1/endpoints',
     endpointsRouter({
       pool: deps.pool,
-      temporal: deps.temporal,
+      outbox,
       rules: { allowHttpUrls: deps.allowHttpUrls, allowPrivateNetworks: deps.allowPrivateNetworks ?? true },
       hmacSecretOverlapMs: deps.hmacSecretOverlapMs,
       maxEndpointsPerClient: deps.maxEndpointsPerClient ?? 100,
     }),
   );
   app.use(signingKeysRouter({ signingKeys: deps.signingKeys }));
-  app.use('/v1/events', eventsRouter({ pool: deps.pool, ...temporalDeps }));
+  app.use('/v1/events', eventsRouter({ pool: deps.pool, outbox, maxEventBytes: deps.maxBodyBytes }));
   app.use('/v1/calls', callsRouter({ pool: deps.pool }), operations.calls);
   app.use('/v1/calls', callViewRouter({ pool: deps.pool, temporal: deps.temporal, temporalUiUrl: deps.temporalUiUrl }));
   app.use('/v1/deliveries', operations.deliveries);

@@ -17,6 +17,7 @@ import { createApp } from './app';
 import { appDepsFrom } from './app-deps';
 import { resolveAuth } from './auth/auth-mode';
 import { closeServer, listen } from './server';
+import { outboxRelayFrom } from '../outbox/relay';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -35,12 +36,16 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFrom(config);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
-  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth }));
+  // Accepted events are signalled from Postgres by this process's outbox relay (and by every other process's).
+  const outbox = outboxRelayFrom(config, { pool, temporal, logger });
+  outbox.start();
+  const app = createApp(appDepsFrom(config, { pool, temporal, signingKeys, auth, outbox }));
   const server = await listen(app, config.PORT, config.HOST);
   logger.info({ api: `http://${config.HOST}:${config.PORT}`, temporal: config.TEMPORAL_ADDRESS }, 'callhook API running');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await closeServer(server);
+    await outbox.stop();
     await connection.close();
     await pool.end();
     process.exit(0);

@@ -7,11 +7,12 @@
  */
 import { z } from 'zod';
 import packageJson from '../../package.json';
-import { submitEventSchema } from '../schemas/call-event';
+import { submitEventBatchSchema, submitEventSchema } from '../schemas/call-event';
 import { createEndpointSchema, updateEndpointSchema } from '../schemas/endpoint';
 import { apiKeyIdParams, createApiKeySchema, listApiKeysQuery } from '../schemas/api-key';
 import {
   acceptedEventSchema,
+  batchAcceptedSchema,
   apiKeyListSchema,
   apiKeySchema,
   createdApiKeySchema,
@@ -88,6 +89,7 @@ const requestSchemas = {
   CreateEndpoint: createEndpointSchema,
   UpdateEndpoint: updateEndpointSchema,
   SubmitEvent: submitEventSchema,
+  SubmitEventBatch: submitEventBatchSchema,
   RotateSecretRequest: rotateSecretBody,
   EndpointStateRequest: endpointStateBody,
   RedeliverCallRequest: redeliverCallBody,
@@ -112,6 +114,7 @@ const responseSchemas = {
   CallDeliveries: callDeliveriesSchema,
   DeliveryPage: deliveryPageSchema,
   AcceptedEvent: acceptedEventSchema,
+  BatchAccepted: batchAcceptedSchema,
   EventDetail: eventDetailSchema,
   EventTypeCatalog: eventTypeCatalogSchema,
   RetryAccepted: retryAcceptedSchema,
@@ -148,7 +151,8 @@ export const operations: ApiOperation[] = [
     path: '/v1/events',
     operationId: 'submitEvent',
     summary: 'Accept a call event',
-    description: 'Answers once Temporal has accepted the signal; no receiver is contacted during the request. The event `id` is its idempotency key.',
+    description:
+      'Answers once Postgres has the event: one statement stores it, dedupes it by `id` and plans its deliveries; the outbox relay then signals the call\'s workflow (within milliseconds while Temporal is up; when it is back otherwise). No receiver is contacted during the request. The event `id` is its idempotency key.',
     tag: 'events',
     body: { schema: submitEventSchema, required: true },
     responses: [
@@ -162,7 +166,22 @@ export const operations: ApiOperation[] = [
     errors: {
       403: OTHER_CLIENT,
       409: "the id was already used for a different event (idempotency_conflict), or the call is another client's (call_of_another_client)",
-      503: 'Temporal is unreachable: the event was not accepted; retry with the same id',
+      503: 'Postgres is unreachable, or OUTBOX_MAX_PENDING accepted events wait for Temporal (outbox_full): the event was not accepted; retry with the same id',
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/events/batch',
+    operationId: 'submitEvents',
+    summary: 'Accept up to 500 call events, of any calls, in one request',
+    description:
+      'One statement stores and plans them all, and each call\'s events go to its workflow in one signal. Each event is answered on its own, in `results` (in the order sent): `accepted`, `duplicate` (its id was accepted before with the same content), or `refused` with the reason (an invalid event, another client\'s call, an id reused for another event); a refused event changes nothing and does not stop the others. A call\'s events are delivered in the order they appear. The body may be up to 4 MiB; each event up to MAX_BODY_BYTES.',
+    tag: 'events',
+    body: { schema: submitEventBatchSchema, required: true },
+    responses: [{ status: 200, description: 'every event answered (check each result)', schema: batchAcceptedSchema }],
+    errors: {
+      400: 'the body is not `{ "events": [...] }` with 1 to 500 items',
+      503: 'Postgres is unreachable, or the outbox is full (outbox_full): nothing was accepted; retry',
     },
   },
   {

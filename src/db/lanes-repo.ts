@@ -76,8 +76,15 @@ type EventRow = { what: 'event'; eventId: string; fresh: boolean; knownCall: boo
  * Idempotent: running it again plans nothing twice. An id stored before with other content is
  * neither stored nor planned again (`existing` tells; the API answers 409); nor is an event whose
  * call belongs to another client (`otherClient`: a call is its first event's client's).
+ * With `outbox` (the API, callhook's own notices) the events stored are left for the outbox relay
+ * to signal (signaled_at NULL); without, they reached their workflow by a signal already.
  */
-export async function planEvents(db: Queryable, events: CallEvent[], planKey: string, options: { withExisting?: boolean } = {}): Promise<EventPlan> {
+export async function planEvents(
+  db: Queryable,
+  events: CallEvent[],
+  planKey: string,
+  options: { withExisting?: boolean; outbox?: boolean } = {},
+): Promise<EventPlan> {
   if (events.length === 0) return { events: [], knownCall: false, pending: [] };
   const { rows } = await db.query<EventRow | ({ what: 'delivery' } & LaneItemRow)>({
     // Prepared once per connection: it runs for every event.
@@ -87,10 +94,12 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
          WITH ORDINALITY AS i(id, call_id, client_id, event_type, payload, payload_hash, occurred_at, target, n)
      ),
      stored AS (
-       INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at)
-       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now() FROM input i
-       -- A call's events all name one client, so any one of them tells the call's client (one index probe).
-       WHERE COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1), i.client_id) = i.client_id
+       INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at, signaled_at)
+       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now(), CASE WHEN $13 THEN NULL ELSE now() END FROM input i
+       -- A call's events all name one client, so any one of them tells the call's client (one index probe);
+       -- for a call new to Postgres, the batch's first event of the call does.
+       WHERE COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1),
+                      (SELECT f.client_id FROM input f WHERE f.call_id = i.call_id ORDER BY f.n LIMIT 1)) = i.client_id
        ORDER BY n
        ON CONFLICT (id) DO NOTHING
        RETURNING id
@@ -123,7 +132,8 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
      )
      SELECT 'event' AS what, i.id AS "eventId", i.id IN (SELECT id FROM fresh) AS fresh,
             EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.id <> ALL ($1::text[])) AS "knownCall",
-            COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1), i.client_id) <> i.client_id AS "otherClient",
+            COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1),
+                     (SELECT f.client_id FROM input f WHERE f.call_id = i.call_id ORDER BY f.n LIMIT 1)) <> i.client_id AS "otherClient",
             CASE WHEN $12 THEN (SELECT json_build_object('sameContent', o.payload_hash = i.payload_hash, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
              FROM events o WHERE o.id = i.id) END AS existing,
             NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
@@ -145,6 +155,7 @@ export async function planEvents(db: Queryable, events: CallEvent[], planKey: st
       SYSTEM_EVENT_TYPES,
       ALL_EVENTS,
       options.withExisting ?? false,
+      options.outbox ?? false,
     ],
   });
   const pending = rows.filter((r): r is { what: 'delivery' } & LaneItemRow => r.what === 'delivery').map(toLaneItem);

@@ -56,6 +56,17 @@ export const submitEventSchema = z
 
 export type SubmitEvent = z.infer<typeof submitEventSchema>;
 
+/** Events in one batch (POST /v1/events/batch, emitCallEvents) at the most. */
+export const MAX_BATCH_EVENTS = 500;
+
+/** A batch of events, of any calls: as documented. Each item is checked on its own (a bad one is refused alone). */
+export const submitEventBatchSchema = z
+  .object({ events: z.array(submitEventSchema).min(1).max(MAX_BATCH_EVENTS).describe(`1 to ${MAX_BATCH_EVENTS} events, of any calls; a call's events in their order`) })
+  .strict();
+
+/** The batch's envelope as it is parsed: its items are checked one by one with submitEventSchema. */
+export const eventBatchEnvelopeSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) }).strict();
+
 /** A call event as callhook carries it: every field filled in. It is what the workflow is signalled with. */
 export const callEventSchema = z.object({
   id: eventIdSchema,

@@ -6,7 +6,7 @@
  * workflows/messages.ts are inferred from them, so the two cannot drift.
  */
 import { z } from 'zod';
-import { callEventSchema, eventIdSchema, isoInstantSchema } from './call-event';
+import { callEventSchema, eventIdSchema, isoInstantSchema, type CallEvent } from './call-event';
 import { endpointKindSchema } from './endpoint-kind';
 
 const idSchema = (prefix: string) =>
@@ -38,19 +38,44 @@ export const UNPLANNABLE_EVENTS = 'UnplannableEvents';
 /** A call event is refused above this size (UTF-8 bytes of its JSON): Temporal refuses payloads over 2 MB. */
 export const MAX_EVENT_BYTES = 1_500_000;
 
+/** The deliveries planned for an event (by the API or the outbox relay), in lane order. */
+const plannedSchema = z.array(laneItemSchema).max(1_000);
+
+/** What an event and its planned deliveries must be beyond their shapes; `at` names where each is in the message. */
+function checkEvent(event: CallEvent, planned: LaneItem[] | undefined, ctx: z.RefinementCtx, at: { event: PropertyKey; planned: PropertyKey }): void {
+  if (planned?.some((item) => item.eventId !== event.id)) {
+    ctx.addIssue({ code: 'custom', path: [at.planned], message: 'planned deliveries must belong to the event' });
+  }
+  const bytes = jsonBytes(event);
+  if (bytes > MAX_EVENT_BYTES) ctx.addIssue({ code: 'custom', path: [at.event], message: `the event is ${bytes} bytes of JSON; at most ${MAX_EVENT_BYTES}` });
+  // Postgres cannot store it (the API refuses it too).
+  const nul = pathToNul(event);
+  if (nul) ctx.addIssue({ code: 'custom', path: [at.event, ...nul], message: 'must not contain the NUL character (U+0000)' });
+}
+
 /** `callEvent`: the event, and (from the API only) the deliveries it planned for it. */
 export const callEventSignalSchema = z
-  .tuple([callEventSchema, z.array(laneItemSchema).max(1_000).optional()])
-  .superRefine(([event, planned], ctx) => {
-    if (planned?.some((item) => item.eventId !== event.id)) {
-      ctx.addIssue({ code: 'custom', path: [1], message: 'planned deliveries must belong to the event' });
-    }
-    const bytes = jsonBytes(event);
-    if (bytes > MAX_EVENT_BYTES) ctx.addIssue({ code: 'custom', path: [0], message: `the event is ${bytes} bytes of JSON; at most ${MAX_EVENT_BYTES}` });
-    // Postgres cannot store it (the API refuses it too).
-    const nul = pathToNul(event);
-    if (nul) ctx.addIssue({ code: 'custom', path: [0, ...nul], message: 'must not contain the NUL character (U+0000)' });
-  });
+  .tuple([callEventSchema, plannedSchema.optional()])
+  .superRefine(([event, planned], ctx) => checkEvent(event, planned, ctx, { event: 0, planned: 1 }));
+
+/** Events in one `callEvents` signal at the most. */
+export const MAX_BATCH_EVENTS = 500;
+
+/** One event of a `callEvents` batch: what `callEvent` takes, as an object. */
+export const callEventsItemSchema = z
+  .object({ event: callEventSchema, planned: plannedSchema.optional() })
+  .strict()
+  .superRefine(({ event, planned }, ctx) => checkEvent(event, planned, ctx, { event: 'event', planned: 'planned' }));
+
+/**
+ * `callEvents`: a call's events in order, each with the deliveries planned for it when the sender
+ * planned them (the outbox relay does) — as that many `callEvent` signals would bring them.
+ */
+export const callEventsSignalSchema = z.object({ events: z.array(callEventsItemSchema).min(1).max(MAX_BATCH_EVENTS) }).strict();
+export type CallEventsBatch = z.infer<typeof callEventsSignalSchema>;
+
+/** The envelope of a `callEvents` batch alone: the workflow checks its events one by one, so a bad one is refused without the rest. */
+export const callEventsEnvelopeSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) }).strict();
 
 /** Where a string (or key) holding U+0000 is in a JSON value, if one does. */
 function pathToNul(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
@@ -198,12 +223,13 @@ export function jsonBytes(value: unknown): number {
 
 /**
  * A zod error as one line that names each bad field: `body.data.callId: Required; …`. For a list
- * of arguments, `argNames` names them (`event.body.data.callId`).
+ * of arguments, `argNames` names them (`event.body.data.callId`); `prefix` is where the value checked
+ * sits in a larger one (`events.3.event.body.data.callId`).
  */
-export function describeIssues(error: z.ZodError, argNames?: string[]): string {
+export function describeIssues(error: z.ZodError, argNames?: string[], prefix: PropertyKey[] = []): string {
   const name = (path: PropertyKey[]) => {
     const [first, ...rest] = path;
-    const named = argNames && typeof first === 'number' && argNames[first] ? [argNames[first], ...rest] : path;
+    const named = [...prefix, ...(argNames && typeof first === 'number' && argNames[first] ? [argNames[first], ...rest] : path)];
     return named.length > 0 ? named.map(String).join('.') : '(input)';
   };
   return error.issues

@@ -153,6 +153,20 @@ export const acceptedEventSchema = z.strictObject({
   workflowId: z.string().describe('the call\'s Temporal workflow id (= callId)'),
 });
 
+export const batchItemResultSchema = z.strictObject({
+  index: z.number().int().describe('its position in the request'),
+  id: z.string().nullable().describe('the event id (sent or generated); null for an item too malformed to have one'),
+  callId: z.string().nullable(),
+  status: z.enum(['accepted', 'duplicate', 'refused']).describe('`duplicate`: this id was accepted before with the same content (delivered once)'),
+  error: z.strictObject({ code: z.string(), message: z.string() }).optional().describe('why it was refused'),
+});
+export const batchAcceptedSchema = z.strictObject({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  refused: z.number().int(),
+  results: z.array(batchItemResultSchema).describe('one per event, in the order sent'),
+});
+
 export const eventDetailSchema = z.strictObject({
   id: z.string(),
   callId: z.string(),
@@ -201,9 +215,16 @@ export const testResultSchema = z.strictObject({
 
 export const healthSchema = z.strictObject({ status: z.literal('ok') });
 const checkSchema = z.strictObject({ ok: z.boolean(), error: z.string().optional() });
+export const outboxCheckSchema = z.strictObject({
+  ok: z.boolean().describe('false when the backlog is full (OUTBOX_MAX_PENDING): new events are refused'),
+  backlog: z.number().int().describe('events accepted and not yet signalled to Temporal (counted up to OUTBOX_MAX_PENDING)'),
+  oldestAt: z.string().nullable().describe('when the oldest of them was accepted'),
+  error: z.string().optional(),
+});
 export const readinessSchema = z.strictObject({
   status: z.enum(['ready', 'unavailable']),
-  checks: z.strictObject({ postgres: checkSchema, temporal: checkSchema }),
+  accepting: z.boolean().describe('whether POST /v1/events takes events now: Postgres answers and the outbox has room (Temporal may be away)'),
+  checks: z.strictObject({ postgres: checkSchema, temporal: checkSchema, outbox: outboxCheckSchema.optional() }),
 });
 
 export const publishedSigningKeySchema = z.strictObject({

@@ -1,8 +1,14 @@
 /**
  * What the Temporal UI shows of a call: its search attributes (upserted only when they change),
  * the "current details" line, and the `state` query's answer.
+ *
+ * Each upsert is a billed Temporal action. Runs before the `fewer-actions` patch upsert at every
+ * publish whose attributes differ from the last upsert's. Later runs (`lean`) upsert at `flush`
+ * only — where the workflow is about to wait — and only the attributes that differ from what the
+ * run has (workflowInfo): those its starter set (the outbox relay's signal-with-start) or an
+ * earlier run left (continue-as-new) count as published.
  */
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { CallStatus, ClientId, DeliveryState, LastEventType, type DeliveryStateValue } from '../temporal/search-attributes';
 import type { CallRecord } from './call-record';
 import type { Lane } from './lanes';
@@ -28,21 +34,34 @@ export class CallView {
     private readonly callId: string,
     private readonly record: CallRecord,
     private readonly lanes: Map<string, Lane>,
+    /** Upsert at `flush` only, and only what differs from what the run has (see above). */
+    private readonly lean: boolean,
   ) {}
 
-  /** Brings the search attributes and the details line up to date; cheap when nothing changed. */
+  /** The call's search attributes as they should be now (those it knows nothing of yet left out). */
+  private searchAttributes(state: DeliveryStateValue): { key: typeof ClientId; value: string }[] {
+    const { record } = this;
+    return [
+      ...(record.clientId ? [{ key: ClientId, value: record.clientId }] : []),
+      ...(record.callStatus ? [{ key: CallStatus, value: record.callStatus }] : []),
+      ...(record.lastEventType ? [{ key: LastEventType, value: record.lastEventType }] : []),
+      { key: DeliveryState, value: state },
+    ];
+  }
+
+  /**
+   * Brings the details line up to date, and (runs before the patch) the search attributes; cheap when nothing
+   * changed. A lean run's search attributes wait for `flush`.
+   */
   publish(waitingEvents: number, idleFinish: 'idle' | 'abandon' | null): void {
     const { record } = this;
-    const state = deliveryState(record, this.lanes.values());
-    const key = JSON.stringify([record.clientId, record.callStatus, record.lastEventType, state]);
-    if (key !== this.published) {
-      this.published = key;
-      upsertSearchAttributes([
-        ...(record.clientId ? [{ key: ClientId, value: record.clientId }] : []),
-        ...(record.callStatus ? [{ key: CallStatus, value: record.callStatus }] : []),
-        ...(record.lastEventType ? [{ key: LastEventType, value: record.lastEventType }] : []),
-        { key: DeliveryState, value: state },
-      ]);
+    if (!this.lean) {
+      const state = deliveryState(record, this.lanes.values());
+      const key = JSON.stringify([record.clientId, record.callStatus, record.lastEventType, state]);
+      if (key !== this.published) {
+        this.published = key;
+        upsertSearchAttributes(this.searchAttributes(state));
+      }
     }
     const lanes = [...this.lanes.values()];
     const inFlight = lanes.filter((lane) => lane.current).length;
@@ -60,6 +79,14 @@ export class CallView {
       idleFinish ? `Idle: finishes after the ${idleFinish} period unless an event or a signal arrives.` : '',
     ];
     setCurrentDetails(lines.filter(Boolean).join('\n'));
+  }
+
+  /** A lean run's search attributes brought up to date: one upsert of those that differ from the run's, if any. */
+  flush(): void {
+    if (!this.lean) return;
+    const current = workflowInfo().typedSearchAttributes;
+    const changed = this.searchAttributes(deliveryState(this.record, this.lanes.values())).filter(({ key, value }) => current.get(key) !== value);
+    if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
   state(waitingEvents: number): CallStateView {

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
@@ -15,12 +16,15 @@ import {
 import type { z } from 'zod';
 import type { Activities } from '../activities';
 import type { EventPlan } from '../db/lanes-repo';
+import type { CallEvent } from '../schemas/call-event';
 import type { DeliverySettings } from '../delivery-settings';
 import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
 import {
   UNPLANNABLE_EVENTS,
   attemptFailedNoticeSchema,
   callEventSignalSchema,
+  callEventsEnvelopeSchema,
+  callEventsItemSchema,
   callWorkflowInputSchema,
   describeIssues,
   endpointReadySchema,
@@ -32,10 +36,12 @@ import {
 } from '../schemas/call-workflow-messages';
 import { CallRecord } from './call-record';
 import { CallView } from './call-view';
+import { IdleTimer } from './idle-timer';
 import { LANE_WINDOW, Lane, runLane, type LaneHost } from './lanes';
 import {
   attemptFailedSignal,
   callEventSignal,
+  callEventsSignal,
   endpointReadySignal,
   pauseEndpointSignal,
   redeliverSignal,
@@ -86,10 +92,20 @@ const { callhookMetrics } = proxySinks<CallhookSinks>();
 const SIGNALS_PER_RUN = 5_000;
 
 /**
- * One workflow per call (workflow id = callId). Events arrive as signals, in emission order, with
- * their deliveries to the endpoints subscribed at that moment: planned by the API that accepted
- * them, or here (events from the Temporal client, failure notices), in batches of one statement
- * each. Each endpoint has its own lane (lanes.ts): a call's events reach an endpoint in
+ * The patch after which a run spends fewer Temporal actions (each is billed): one idle deadline with
+ * a timer kept across events instead of a timer started (and cancelled) at every idle wait; search
+ * attributes upserted where the run waits, only where they differ from those it has (its starter's);
+ * no last read of Postgres before finishing unless the run has a reason to doubt it knows every
+ * pending delivery. A run started by a `callEvents` batch takes it without the patch's marker: no
+ * worker before the patch knew that signal, so no such history predates it.
+ */
+export const FEWER_ACTIONS = 'fewer-actions';
+
+/**
+ * One workflow per call (workflow id = callId). Events arrive as signals (`callEvent`, or several
+ * in one `callEvents`: the outbox relay's), in emission order, with their deliveries to the
+ * endpoints subscribed at that moment: planned by the API that accepted them, or here (events from
+ * the Temporal client, failure notices), in batches of one statement each. Each endpoint has its own lane (lanes.ts): a call's events reach an endpoint in
  * order, while lanes (and calls) proceed independently. Postgres holds the lanes' queues, the
  * retry state and the dedupe; the run holds a bounded window and a bounded record of the call
  * (call-record.ts), which is all that continue-as-new carries. Operators steer it with the
@@ -102,8 +118,9 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
   const record = new CallRecord(input.carried);
   if (problem) reject('input', problem);
   const lanes = new Map<string, Lane>();
-  const view = new CallView(callId, record, lanes);
   const inbox: InboxItem[] = [];
+  /** A `callEvents` batch came (its handler ran); set before the run decides whether it is lean. */
+  let batchReceived = false;
   /** Events taken from the inbox whose planning has not finished. */
   const planning: PlannedInboxEvent[] = [];
   let signals = 0;
@@ -133,18 +150,43 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
 
   const describe = (name: keyof typeof HANDLER_DESCRIPTIONS) => ({ description: HANDLER_DESCRIPTIONS[name] });
 
+  /** Queues a valid event of this call (and the deliveries planned for it); refuses another call's. */
+  function takeEvent(message: string, event: CallEvent, planned: LaneItem[] | undefined): void {
+    if (event.body.data.callId !== callId) return reject(message, `event ${event.id} belongs to call ${event.body.data.callId}, not to this one (${callId})`);
+    inbox.push({ kind: 'event', event, bytes: jsonBytes(event), ...(planned && { planned }) });
+  }
+
   setHandler(
     callEventSignal,
     (event, planned) => {
       signals++;
       const args = accepted('callEvent', callEventSignalSchema, planned === undefined ? [event] : [event, planned], ['event', 'planned']);
-      if (!args) return;
-      const [valid, plannedItems] = args;
-      if (valid.body.data.callId !== callId) return reject('callEvent', `event ${valid.id} belongs to call ${valid.body.data.callId}, not to this one (${callId})`);
-      inbox.push({ kind: 'event', event: valid, bytes: jsonBytes(valid), ...(plannedItems && { planned: plannedItems }) });
+      if (args) takeEvent('callEvent', ...args);
     },
     describe('callEvent'),
   );
+  setHandler(
+    callEventsSignal,
+    (batch) => {
+      signals++;
+      batchReceived = true;
+      const envelope = accepted('callEvents', callEventsEnvelopeSchema, batch);
+      // Each event as a `callEvent` signal of its own: a bad one is refused alone, the others are taken in order.
+      for (const [i, item] of (envelope?.events ?? []).entries()) {
+        const parsed = callEventsItemSchema.safeParse(item);
+        if (parsed.success) takeEvent('callEvents', parsed.data.event, parsed.data.planned);
+        else reject('callEvents', describeIssues(parsed.error, undefined, ['events', i]));
+      }
+    },
+    describe('callEvents'),
+  );
+
+  // Decided once, before the run's first command: whatever signal buffered for the first task has been taken above.
+  const lean = batchReceived || patched(FEWER_ACTIONS);
+  const view = new CallView(callId, record, lanes, lean);
+  /** A lean run's reason to read Postgres before it finishes: it may not know every pending delivery of the call. */
+  let unsure = false;
+  const idleTimer = new IdleTimer();
   setHandler(
     redeliverSignal,
     (request) => {
@@ -195,6 +237,7 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
         lane.retry.lastError = valid.error;
         lane.retry.nextAttemptAt = valid.nextAttemptAt ?? lane.retry.nextAttemptAt;
         view.publish(inbox.length, null);
+        view.flush();
       }
     },
     describe('deliveryAttemptFailed'),
@@ -208,13 +251,22 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
       return settings!;
     },
     draining: () => draining,
-    loadLane: (endpointId, afterLaneSeq) => bookkeeping.loadLane(callId, endpointId, afterLaneSeq, LANE_WINDOW),
+    loadLane: (endpointId, afterLaneSeq) => {
+      unsure = true; // its window no longer matched Postgres, or Postgres holds more of it
+      return bookkeeping.loadLane(callId, endpointId, afterLaneSeq, LANE_WINDOW);
+    },
     markFailed: (deliveryId, reason) => bookkeeping.markFailed(deliveryId, reason),
     delivered: () => {
       record.totals.succeeded++;
     },
     failed: (item, error) => deliveryFailed(item, error),
-    changed: () => view.publish(inbox.length, null),
+    outdated: () => {
+      unsure = true;
+    },
+    changed: () => {
+      view.publish(inbox.length, null);
+      view.flush();
+    },
   };
   const deliveriesScope = new CancellationScope();
 
@@ -378,6 +430,7 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
     } else if (next.kind === 'redeliver') {
       inbox.shift();
       const { source, ...filter } = next.request;
+      unsure = true; // after a reset, deliveries an earlier run reopened are pending without this run knowing them
       const plan = await bookkeeping.planRedelivery(callId, filter, source ?? 'temporal-ui');
       record.noteRedelivered(new Set(plan.deliveries.map((d) => d.deliveryId)), plan.failedCount);
       enqueue(plan.deliveries);
@@ -421,24 +474,42 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
     }
     view.publish(inbox.length, null);
 
+    /** Lean runs: since when the call has been idle (workflow time), null while it is not. */
+    let idleSince: number | null = null;
     for (;;) {
       if (shouldContinueAsNew()) break;
       if (inbox.length > 0) {
+        idleSince = null;
         await handleNext();
         continue;
       }
       if (lanesRunning()) {
+        idleSince = null;
+        view.flush();
         await condition(() => inbox.length > 0 || !lanesRunning() || shouldContinueAsNew());
         continue;
       }
       // Everything delivered and nothing waiting: wait for more, or finish after the idle period.
       // A call with failed deliveries (or no terminal event yet) stays open longer, so an operator can find it.
       const idle = record.terminalSeen && record.failedCount === 0 ? 'idle' : 'abandon';
+      const period = idle === 'idle' ? settings.idleTimeoutMs : settings.abandonTimeoutMs;
       view.publish(0, idle);
-      const woken = await condition(() => inbox.length > 0 || shouldContinueAsNew(), idle === 'idle' ? settings.idleTimeoutMs : settings.abandonTimeoutMs);
-      if (woken) continue;
+      if (lean) {
+        view.flush();
+        idleSince ??= Date.now();
+        const deadline = idleSince + period;
+        if (!idleTimer.pendingBy(deadline)) idleTimer.arm(deadline);
+        idleTimer.fired = false;
+        await condition(() => inbox.length > 0 || shouldContinueAsNew() || idleTimer.fired);
+        // An event came, or a timer armed for an earlier deadline fired (the next turn arms one for the rest).
+        if (inbox.length > 0 || shouldContinueAsNew() || Date.now() < deadline) continue;
+      } else {
+        const woken = await condition(() => inbox.length > 0 || shouldContinueAsNew(), period);
+        if (woken) continue;
+      }
       // Before finishing: nothing may be left pending in Postgres (a reset run, a terminated run before this one).
-      const leftovers = await bookkeeping.loadLanes(callId, LANE_WINDOW);
+      // A lean run that has no reason to doubt it knows every pending delivery spares itself the read (an activity).
+      const leftovers = !lean || unsure ? await bookkeeping.loadLanes(callId, LANE_WINDOW) : [];
       if (leftovers.length > 0) {
         log.warn('pending deliveries found before finishing; delivering them', { lanes: leftovers.length });
         for (const window of leftovers) {
@@ -459,6 +530,7 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
     await Promise.all([...lanes.values()].map((lane) => lane.runner));
     await condition(allHandlersFinished);
     while (inbox.length > 0) await handleNext();
+    view.flush();
     return await continueAsNew<typeof callWorkflow>({ callId, carried: record.toCarried() });
   } catch (err) {
     if (!isCancellation(err)) throw err;

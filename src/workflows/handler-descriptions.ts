@@ -8,6 +8,10 @@ export const HANDLER_DESCRIPTIONS = {
   callEvent:
     'A call event, in emission order (platform services: use emitCallEvent, or POST /v1/events). ' +
     'Input: {"id":"evt_1","eventType":"OUTBOUND_CALL_CONNECTED","occurredAt":"2026-01-01T00:00:00Z","body":{"data":{"callId":"<this call>","clientId":"client-1"},"errors":[]}}',
+  callEvents:
+    'A call\'s events in order, up to 500, each as callEvent takes it (sent by callhook\'s outbox relay, and by emitCallEvents); ' +
+    'a bad event is refused alone, the others are taken. "planned" (the deliveries planned for it) is optional. ' +
+    'Input: {"events":[{"event":{"id":"evt_1","eventType":"OUTBOUND_CALL_CONNECTED","occurredAt":"2026-01-01T00:00:00Z","body":{"data":{"callId":"<this call>","clientId":"client-1"},"errors":[]}}}]}',
   redeliver:
     'Send finally-failed deliveries of this call again, in their original order. No input or {} = all of them; ' +
     'narrow with {"deliveryId":"dlv_…"} (failed or skipped), {"endpointId":"ep_…"}, "since"/"until" (ISO-8601). Unknown fields are refused.',

@@ -48,6 +48,8 @@ export interface LaneHost {
   markFailed(deliveryId: string, reason: string): Promise<void>;
   delivered(item: LaneItem): void;
   failed(item: LaneItem, error: string): void;
+  /** A delivery had ended before the lane ran it (a reset run, a signal sent twice): Postgres knew more than the run. */
+  outdated(): void;
   changed(): void;
 }
 
@@ -211,6 +213,7 @@ async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
       break;
     }
     const item = lane.remove(outcome.deliveryId);
+    if (outcome.outcome === 'ended') host.outdated();
     if (!item) continue;
     if (outcome.outcome === 'succeeded') host.delivered(item);
     else if (outcome.outcome === 'failed') host.failed(item, outcome.error);
@@ -258,6 +261,7 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
       return;
     }
     lane.remove(head.deliveryId);
+    if (result.ended) host.outdated();
     // It had ended before (or was skipped under way): a failure this run never saw still owes its notice.
     if (result.ended === 'failed') host.failed(head, result.error ?? 'failed');
     else if (result.ended !== 'skipped') host.delivered(head);

@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, type Sinks } from '@temporalio/workflow';
 import type { CallEvent } from '../schemas/call-event';
 import type {
   AttemptFailedNotice,
+  CallEventsBatch,
   CallSummary,
   EndpointRequest,
   FailureSummary,
@@ -16,7 +17,7 @@ import type {
 } from '../schemas/call-workflow-messages';
 import type { DeliverySettings } from '../delivery-settings';
 
-export type { AttemptFailedNotice, EndpointRequest, FailureSummary, LaneItem, RedeliverRequest, RejectedMessage, SkipRequest };
+export type { AttemptFailedNotice, CallEventsBatch, EndpointRequest, FailureSummary, LaneItem, RedeliverRequest, RejectedMessage, SkipRequest };
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
 
@@ -26,6 +27,13 @@ export const CALL_WORKFLOW_TYPE = 'callWorkflow';
  * client) the workflow plans the event itself.
  */
 export const callEventSignal = defineSignal<[CallEvent, LaneItem[]?]>('callEvent');
+
+/**
+ * A call's events in order, at most 500, each with its planned deliveries when the sender has
+ * them: the same as a `callEvent` signal per event, in one signal (the outbox relay sends a
+ * call's waiting events so). A bad event is refused alone; a bad envelope, whole.
+ */
+export const callEventsSignal = defineSignal<[CallEventsBatch]>('callEvents');
 
 /** The call's state as the workflow sees it: events, per-endpoint lanes, failures. */
 export const stateQuery = defineQuery<CallStateView>('state');

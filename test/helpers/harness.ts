@@ -11,6 +11,7 @@ import { createApp, type AppDeps } from '../../src/api/app';
 import { KeyRing } from '../../src/crypto/key-ring';
 import { configureSecretsKeyRing } from '../../src/crypto/secrets-key-ring';
 import { closeServer, listen } from '../../src/api/server';
+import { OutboxRelay } from '../../src/outbox/relay';
 import type { DeliveryLogEntry } from '../../src/db/deliveries-repo';
 import type { DeliverySettings } from '../../src/delivery-settings';
 import type { EndpointHealthSettings } from '../../src/endpoint-health-settings';
@@ -58,6 +59,9 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 
 export interface HarnessOptions {
   settings?: Partial<DeliverySettings>;
+  /** The outbox relay's poll interval (default 250 ms) and backlog bound (OUTBOX_MAX_PENDING; default 100 000). */
+  outboxPollMs?: number;
+  outboxMaxPending?: number;
   /**
    * Circuit breaker and auto-disable after failing for long. Off unless given, so tests of other
    * behaviour can fail an endpoint across many calls; test/endpoint-health.test.ts turns them on.
@@ -193,6 +197,18 @@ export class Harness {
     const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey });
     const dataConverter = payloadCodec && { payloadCodecs: [payloadCodec] };
     const client = dataConverter ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter }) : env.client;
+    // Accepted events reach their workflows through the outbox relay, as in a configured process.
+    const outbox = new OutboxRelay({
+      pool,
+      temporal: client,
+      taskQueue,
+      logger,
+      deliverySettings: settings,
+      pollMs: options.outboxPollMs ?? 250,
+      maxPending: options.outboxMaxPending ?? 100_000,
+      signalTimeoutMs: 5_000,
+    });
+    outbox.start();
     // A factory, so restartWorker() can build the same worker again (same deps, bundle and task queue).
     const makeWorker = () => createWorker({
       connection: env.nativeConnection,
@@ -209,6 +225,7 @@ export class Harness {
         health: { circuitBreakerCalls: 0, circuitCooldownMs: 60_000, disableAfterMs: 0, ...options.endpointHealth },
         logger,
         temporal: client,
+        outbox,
       },
     });
     const worker = await makeWorker();
@@ -226,14 +243,19 @@ export class Harness {
       signingKeys,
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
       deliverySettings: settings,
+      outbox,
       ...(payloadCodec && { payloadCodec, codecCorsOrigins: options.uiPort !== undefined ? devServerUiOrigins(options.uiPort) : [] }),
     };
     const app = createApp(appDeps);
     const server = await listen(app, options.apiPort ?? 0, '127.0.0.1');
     const harness = new Harness(env, db, taskQueue, worker, workerRun, server, signingKeys, keysDir, destinations, bookkeepingPool, client, appDeps);
     harness.makeWorker = makeWorker;
+    harness.outbox = outbox;
     return harness;
   }
+
+  /** The outbox relay of the harness's API (and worker); set by `start`, stopped with the harness. */
+  outbox!: OutboxRelay;
 
   /** Builds a worker like the one `start` made; set by `start`. */
   private makeWorker: () => Promise<Worker> = () => Promise.reject(new Error('the harness has not started'));
@@ -328,6 +350,7 @@ export class Harness {
       await Receiver.stopAll();
       for (const server of this.extraServers) await closeServer(server);
       await closeServer(this.server);
+      await this.outbox.stop();
       this.worker.shutdown();
       await this.workerRun;
       this.destinations.close();

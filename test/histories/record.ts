@@ -3,7 +3,9 @@
  * (a long call that continues as new mid-retry, retries, redeliver, skip, a failure notice,
  * cancel, reset, events from the Temporal client, a late event after the run closed, an endpoint paused and
  * resumed, a circuit opened and closed, a rate limit, an endpoint disabled, hostile signals, a skip in a batch, continue-as-new
- * during a last attempt, a cancel while planning, a terminated call restarted by the reconciler) on a real dev server and Postgres, and writes
+ * during a last attempt, a cancel while planning, a terminated call restarted by the reconciler; since the fewer-actions
+ * patch: a `callEvents` batch with bad items, a paced call whose idle timer is kept, the same through the Temporal
+ * client's `callEvent`, which takes the patch's marker) on a real dev server and Postgres, and writes
  * every run's history to test/histories/<scenario>.<n>.binpb (the History protobuf, binary: the SDK's
  * JSON helpers trip over two copies of protobufjs in node_modules). `npm test` replays them all
  * (test/replay.test.ts): a workflow change that would break an open call fails CI.
@@ -14,11 +16,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Harness } from '../helpers/harness';
+import { FAST_SETTINGS, Harness } from '../helpers/harness';
 import { Receiver } from '../helpers/receiver';
 import pg from 'pg';
 import { endpointReadySignal, pauseEndpointSignal, redeliverSignal, resumeEndpointSignal, skipSignal } from '../../src/workflows/messages';
-import { emitCallEvent } from '../../src/client';
+import { emitCallEvent, emitCallEvents, signalCallEvents } from '../../src/client';
+import { planEvents } from '../../src/db/lanes-repo';
+import type { CallEvent } from '../../src/schemas/call-event';
 
 const DIR = __dirname;
 /** HISTORIES_ONLY=a,b records only those scenarios: the others' files (old histories open calls still have) stay as they are. */
@@ -49,10 +53,13 @@ async function save(h: Harness, scenario: string, callId: string): Promise<void>
   console.log(`${scenario}: ${n} run(s)`);
 }
 
+/** The main harness's delivery settings. */
+const SETTINGS = { ...FAST_SETTINGS, idleTimeoutMs: 1_000, abandonTimeoutMs: 3_000 };
+
 async function main(): Promise<void> {
   const h = await Harness.start({
     devServerArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100'],
-    settings: { idleTimeoutMs: 1_000, abandonTimeoutMs: 3_000 },
+    settings: SETTINGS,
     retryAfterMaxMs: 2_000,
     endpointHealth: { circuitBreakerCalls: 2, circuitCooldownMs: 1_500 },
   });
@@ -281,6 +288,66 @@ async function main(): Promise<void> {
       await locker.end();
       await waitClosed(h, callId);
       await save(h, 'cancel-while-planning', callId);
+    }
+    if (want('call-events-batch')) {
+      // callEvents: a planned batch (as the outbox relay sends it, starting the workflow), one with a bad event and another
+      // call's among good ones, a malformed envelope, and an unplanned batch (emitCallEvents: the workflow plans it).
+      const clientId = 'rec-batch';
+      const callId = `rec-batch-${stamp}`;
+      const receiver = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url });
+      const event = (i: number, of = callId): CallEvent => ({
+        id: `evt_recbatch${stamp}x${i}${of === callId ? '' : 'other'}`,
+        eventType: 'OUTBOUND_CALL_CONNECTED',
+        occurredAt: new Date().toISOString(),
+        body: { data: { callId: of, clientId, seq: i }, errors: [] },
+      });
+      const first = [0, 1, 2].map((i) => event(i));
+      const plan = await planEvents(h.db.pool, first, `rec/${callId}`);
+      const items = first.map((e) => ({ event: e, planned: plan.pending.filter((p) => p.eventId === e.id) }));
+      await signalCallEvents(h.env.client, callId, items, { taskQueue: h.taskQueue, newCallSettings: SETTINGS });
+      await receiver.waitFor(3);
+      const handle = h.env.client.workflow.getHandle(callId);
+      await handle.signal('callEvents', { events: [{ event: event(3) }, { event: event(4, 'rec-batch-other') }, { event: { id: 'evt_bad' } }, { event: event(5) }] });
+      await handle.signal('callEvents', 42);
+      await receiver.waitFor(5);
+      await emitCallEvents(h.env.client, [
+        { eventType: 'OUTBOUND_CALL_CONNECTED', body: { data: { callId, clientId, seq: 6 } } },
+        { eventType: 'OUTBOUND_CALL_COMPLETED', body: { data: { callId, clientId, seq: 7 } } },
+      ], { taskQueue: h.taskQueue });
+      await receiver.waitFor(7);
+      await waitClosed(h, callId);
+      await save(h, 'call-events-batch', callId);
+    }
+    if (want('paced-idle-timer')) {
+      // Events through the API (the outbox relay's callEvents) a few hundred ms apart, then a gap: the abandon period's
+      // timer is kept across events, fires before the moved deadline (one for the rest follows), and a terminal event
+      // arms the shorter idle period's.
+      const clientId = 'rec-paced';
+      const callId = `rec-paced-${stamp}`;
+      const receiver = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url });
+      for (const [i, gap] of [300, 300, 1_400, 1_700, 0].entries()) {
+        await h.emit(callId, gap === 0 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: i } });
+        await pause(gap);
+      }
+      await receiver.waitFor(5);
+      await waitClosed(h, callId);
+      await save(h, 'paced-idle-timer', callId);
+    }
+    if (want('paced-idle-timer-patched')) {
+      // The same through the Temporal client's callEvent: a run no batch started takes the fewer-actions patch (its marker).
+      const clientId = 'rec-paced-client';
+      const callId = `rec-paced-client-${stamp}`;
+      const receiver = await Receiver.start();
+      await h.createEndpoint({ clientId, url: receiver.url });
+      for (let i = 0; i < 4; i++) {
+        await emitCallEvent(h.env.client, { eventType: i === 3 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', body: { data: { callId, clientId, seq: i } } }, { taskQueue: h.taskQueue });
+        await pause(300);
+      }
+      await receiver.waitFor(4);
+      await waitClosed(h, callId);
+      await save(h, 'paced-idle-timer-patched', callId);
     }
   } finally {
     await h.stop();

@@ -1,9 +1,8 @@
 import { Router } from 'express';
-import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
-import { wakeHeldCallsSoon } from '../../activities/wake-held-calls';
+import { wakeHeldCallsSoon, type OutboxNudge } from '../../activities/wake-held-calls';
 import { getApiKey } from '../../db/api-keys-repo';
 import { pauseEndpoint, resumeEndpoint } from '../../db/endpoint-state-repo';
 import { countClientEndpointsLocked, insertEndpoint, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
@@ -84,8 +83,8 @@ async function actorOf(pool: Pool, principal: Principal): Promise<string> {
 
 export interface EndpointsRouterDeps {
   pool: Pool;
-  /** Wakes the calls waiting for an endpoint whose state changed (resume, enable, disable, delete). */
-  temporal: Client;
+  /** Wakes the calls waiting for an endpoint whose state changed (resume, enable, disable, delete): wake-ups queued in the outbox. */
+  outbox: OutboxNudge;
   rules: DestinationRules;
   /** How long an hmac secret replaced by rotate-secret keeps signing beside the new one. */
   hmacSecretOverlapMs: number;
@@ -97,7 +96,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
   const router = Router();
 
   /** Tells the calls waiting for the endpoint, after the answer, that its state changed. */
-  const wake = (endpointId: string) => wakeHeldCallsSoon({ pool: deps.pool, temporal: deps.temporal, logger }, endpointId);
+  const wake = (endpointId: string) => wakeHeldCallsSoon({ pool: deps.pool, outbox: deps.outbox, logger }, endpointId);
 
   router.post('/', async (req, res) => {
     const body = parse(createEndpointSchema, req.body, 'body');

@@ -1,9 +1,14 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../../db/pool';
+import type { OutboxStatus } from '../../outbox/relay';
 
-/** Liveness (the process answers) and readiness (Postgres and Temporal both answer). */
-export function healthRouter(deps: { pool: Pool; temporal: Client; timeoutMs: number }): Router {
+/**
+ * Liveness (the process answers) and readiness. Ready means accepting events: Postgres answers and
+ * the outbox has room (below OUTBOX_MAX_PENDING). Temporal is reported but not required: while it is
+ * away, accepted events wait in the outbox and are signalled when it is back.
+ */
+export function healthRouter(deps: { pool: Pool; temporal: Client; timeoutMs: number; outbox: { status(): OutboxStatus } | null }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -18,8 +23,16 @@ export function healthRouter(deps: { pool: Pool; temporal: Client; timeoutMs: nu
         deps.timeoutMs,
       ),
     ]);
-    const ready = postgres.ok && temporal.ok;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } });
+    const relay = deps.outbox?.status();
+    const outbox = relay && {
+      ok: !relay.full,
+      backlog: relay.backlog,
+      oldestAt: relay.oldestAt,
+      ...(relay.full && { error: 'the outbox is full (OUTBOX_MAX_PENDING): new events are refused until Temporal takes the backlog' }),
+    };
+    // Without a relay in this process, accepted events would wait for another's: Temporal must answer for this one to be ready.
+    const ready = postgres.ok && (outbox ? outbox.ok : temporal.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', accepting: ready, checks: { postgres, temporal, ...(outbox && { outbox }) } });
   });
   return router;
 }

@@ -13,7 +13,7 @@ import { requestRedelivery } from '../../client';
 import { TEST_EVENT } from '../../event-types';
 import { deliveryId, newId } from '../../ids';
 import { isoInstantSchema, type CallEvent } from '../../schemas/call-event';
-import { acceptEvent } from '../accept-event';
+import { acceptEvent, type Outbox } from '../accept-event';
 import { ApiError, notFound } from '../errors';
 import { callTemporal, type TemporalDeps } from '../temporal-call';
 import type { DeliverySettings } from '../../delivery-settings';
@@ -25,6 +25,8 @@ import { visibleEndpoint } from '../endpoint-access';
 
 export interface OperationsDeps extends TemporalDeps {
   pool: Pool;
+  /** The test event goes out through the outbox as every event does. */
+  outbox: Outbox;
   deliverySettings?: DeliverySettings;
   /** How long `POST /v1/endpoints/:id/test` waits for the first attempt's outcome. */
   testWaitMs: number;
