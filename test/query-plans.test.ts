@@ -28,7 +28,8 @@ import {
 } from '../src/db/deliveries-repo';
 import { endpointHealth, healthWindowEndingNow } from '../src/db/endpoint-health-repo';
 import { callDeliversTo } from '../src/db/endpoint-state-repo';
-import { callClientId, deleteUnsignaledEvent, getEvent, listCallEvents } from '../src/db/events-repo';
+import { callClientId, getEvent, listCallEvents } from '../src/db/events-repo';
+import { claimCalls, countBacklog, loadPendingCalls, markSignaled, oldestBacklog, releaseCalls } from '../src/db/outbox-repo';
 import { cancelPendingDeliveries, countFailedDeliveries, loadCallSummary, loadLaneWindows, planEvents } from '../src/db/lanes-repo';
 import type { Pool } from '../src/db/pool';
 import { findCallsToReconcile, loadUnnoticedFailures } from '../src/db/reconcile-repo';
@@ -354,12 +355,20 @@ describe('query plans over 100 000 deliveries: no Seq Scan of a growing table', 
     await assertIndexed(t, (db) => planEvents(db, [resent], 'api', { withExisting: true }));
   });
 
-  test("events: one event, a call's client, a page of a call's events, an unsignalled event taken back", async (t) => {
+  test("events: one event, a call's client, a page of a call's events", async (t) => {
     await assertIndexed(t, (db) => getEvent(db, eventIdOf(1234, 1)));
     await assertIndexed(t, (db) => callClientId(db, OLD_CALL));
     await assertIndexed(t, (db) => listCallEvents(db, OLD_CALL, { limit: 100 }));
     await assertIndexed(t, (db) => listCallEvents(db, OLD_CALL, { limit: 100, after: eventIdOf(1234, 1) }));
-    await assertIndexed(t, (db) => deleteUnsignaledEvent(db, eventIdOf(4991, 1)));
+  });
+
+  test('the outbox relay: claiming calls, loading their events, marking them, the backlog', async (t) => {
+    await assertIndexed(t, (db) => claimCalls(db, 200), { uses: ['events_unsignaled_idx'] });
+    await assertIndexed(t, (db) => loadPendingCalls(db, [OLD_CALL, 'call-4990', 'call-long'], 5_000));
+    await assertIndexed(t, (db) => markSignaled(db, [eventIdOf(4991, 1), eventIdOf(4991, 2)]));
+    await assertIndexed(t, (db) => countBacklog(db, 100_000), { uses: ['events_unsignaled_idx'] });
+    await assertIndexed(t, (db) => oldestBacklog(db), { uses: ['events_unsignaled_idx'] });
+    await assertIndexed(t, (db) => releaseCalls(db));
   });
 
   test("an endpoint's recovery: the count, and a page of its failed calls", async (t) => {

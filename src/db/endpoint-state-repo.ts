@@ -70,17 +70,6 @@ export async function holdCallWhilePaused(db: Queryable, endpointId: string, cal
   return rows[0]?.paused ?? false;
 }
 
-/** Takes (deletes and returns) up to `limit` of the calls waiting for this endpoint. */
-export async function takeHeldCalls(db: Queryable, endpointId: string, limit: number): Promise<string[]> {
-  const { rows } = await db.query<{ call_id: string }>(
-    `DELETE FROM endpoint_holds WHERE endpoint_id = $1 AND call_id IN (
-       SELECT call_id FROM endpoint_holds WHERE endpoint_id = $1 ORDER BY held_since LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING call_id`,
-    [endpointId, limit],
-  );
-  return rows.map((r) => r.call_id);
-}
-
 /** Whether a call has a delivery to this endpoint (an operator's signal to a call names one of its endpoints). */
 export async function callDeliversTo(db: Queryable, callId: string, endpointId: string): Promise<boolean> {
   const { rows } = await db.query('SELECT 1 FROM deliveries WHERE call_id = $1 AND endpoint_id = $2 LIMIT 1', [callId, endpointId]);

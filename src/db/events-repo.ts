@@ -50,34 +50,6 @@ export async function getEvent(db: Queryable, id: string): Promise<StoredEvent |
   return rows[0] && toStoredEvent(rows[0]);
 }
 
-/** True when this call marked it (false: another request had already). */
-export async function markEventSignaled(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query({
-    name: 'mark-event-signaled',
-    text: 'UPDATE events SET signaled_at = now() WHERE id = $1 AND signaled_at IS NULL',
-    values: [id],
-  });
-  return rowCount === 1;
-}
-
-/**
- * Takes back an event whose signal never reached Temporal, with the deliveries planned for it
- * (none attempted), so it does not count as accepted. An event some delivery of which was
- * attempted meanwhile stays: it was accepted after all.
- */
-export async function deleteUnsignaledEvent(db: Queryable, id: string): Promise<void> {
-  await db.query(
-    `WITH gone AS (
-       DELETE FROM deliveries d WHERE d.event_id = $1 AND d.status = 'pending' AND d.attempt_count = 0
-         AND EXISTS (SELECT 1 FROM events e WHERE e.id = $1 AND e.signaled_at IS NULL)
-       RETURNING d.id
-     )
-     DELETE FROM events e WHERE e.id = $1 AND e.signaled_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.id NOT IN (SELECT id FROM gone))`,
-    [id],
-  );
-}
-
 /** The client a call belongs to (the client of its events), or undefined for a call with no events. */
 export async function callClientId(db: Queryable, callId: string): Promise<string | undefined> {
   const { rows } = await db.query<{ clientId: string }>('SELECT client_id AS "clientId" FROM events WHERE call_id = $1 LIMIT 1', [callId]);
