@@ -28,6 +28,8 @@ test('continue-as-new under many events keeps order and loses nothing, even mid-
 
   for (let i = 0; i < EVENTS; i++) {
     await h.emit(callId, i === EVENTS - 1 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: i } });
+    // One event a signal (the outbox relay would send a burst in a few): the history grows, and the run continues as new.
+    await healthy.waitFor(i + 1, 10_000);
   }
   const log = await h.waitForDeliveries(callId, (l) => ended(l, EVENTS * 2), 90_000);
 
@@ -65,8 +67,9 @@ test('a paused endpoint is held across continue-as-new: resumed, it gets every e
 
   for (let i = 0; i < EVENTS; i++) {
     await h.emit(callId, i === EVENTS - 1 ? 'OUTBOUND_CALL_COMPLETED' : 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: i } });
+    // One event a signal, as in the test above: the history grows, and the run continues as new.
+    await healthy.waitFor(i + 1, 10_000);
   }
-  await healthy.waitFor(EVENTS, 90_000);
   let runs = 0;
   for await (const _run of h.env.client.workflow.list({ query: `WorkflowId = "${callId}"` })) runs++;
   assert.ok(runs > 2, `the call ran in ${runs} runs`);

@@ -118,6 +118,9 @@ describe('hostile signals through a Temporal client', () => {
       // Interleaved with valid events, in order.
       await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId, data: { seq: seq++ } });
     }
+    // The API's events are signalled by the outbox relay after their 202: a Temporal-client event sent right after could
+    // overtake them (order across the two doors is planning order, README). Sent once they are in.
+    await receiver.waitFor(seq, 30_000);
     await emitCallEvent(h.client, { eventType: 'OUTBOUND_CALL_COMPLETED', body: { data: { callId, clientId, seq: seq++ } } }, { taskQueue: h.taskQueue });
     await receiver.waitFor(seq, 30_000);
     assert.deepEqual(receiver.requests.map(seqOf), Array.from({ length: seq }, (_, i) => i), 'every valid event once, in order');

@@ -249,7 +249,7 @@ describe('POST /v1/calls/:callId/redeliver', () => {
     assert.deepEqual(response.body, { callId, deliveries: [] });
     const history = await h.env.client.workflow.getHandle(callId).fetchHistory();
     const signals = (history.events ?? []).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean);
-    assert.deepEqual(signals, ['callEvent']);
+    assert.deepEqual(signals, ['callEvents']);
 
     // A call never seen: no workflow is started for it.
     const unknownCall = `call-ops-never-${Date.now()}`;

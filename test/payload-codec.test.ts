@@ -167,8 +167,8 @@ function encryptedCall(): Promise<EncryptedCall> {
     assert.equal(delivered.eventType, 'OUTBOUND_CALL_CALLING');
     assert.equal(delivered.body.data.note, marker, 'the receiver gets the event decoded');
     const history = await h.env.client.workflow.getHandle(callId).fetchHistory();
-    const signal = (history.events ?? []).find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callEvent');
-    assert.ok(signal, 'the callEvent signal is in the history');
+    const signal = (history.events ?? []).find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'callEvents');
+    assert.ok(signal, 'the callEvents signal (from the outbox relay) is in the history');
     const signalPayload = signal.workflowExecutionSignaledEventAttributes!.input!.payloads![0]! as Payload;
     const { runId } = await h.env.client.workflow.getHandle(callId).describe();
     return { callId, runId, marker, clientId, signalPayload };
@@ -224,7 +224,9 @@ describe('the codec endpoint', () => {
     assert.equal(decoded.body.payloads.length, 1);
     const plain = fromJson(decoded.body.payloads[0]);
     assert.equal(encodingOf(plain), 'json/plain');
-    const event = defaultPayloadConverter.fromPayload(plain) as { body: { data: { callId: string; note: string } } };
+    // The callEvents signal's input: the call's events, each with its planned deliveries.
+    const batch = defaultPayloadConverter.fromPayload(plain) as { events: { event: { body: { data: { callId: string; note: string } } } }[] };
+    const event = batch.events[0]!.event;
     assert.deepEqual([event.body.data.callId, event.body.data.note], [callId, marker]);
 
     // The CLI's `{namespace}` template: /codec/<namespace>/decode.
@@ -238,7 +240,7 @@ describe('the codec endpoint', () => {
     const back = await h.api('POST', '/codec/decode', { payloads: [toJson(encrypted), decoded.body.payloads[0]] });
     assert.deepEqual(back.body.payloads.map((p: { metadata: Record<string, string>; data: string }) => defaultPayloadConverter.fromPayload(fromJson(p))), [
       { hello: 'codec' },
-      event,
+      batch,
     ]);
   });
 
@@ -367,7 +369,7 @@ describe('the Temporal Web UI, with the codec endpoint (real browser)', () => {
         await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(callId)}/${runId}/history`);
         // The workflow's input, decoded, is on the page at once.
         await page.getByText(`"callId": "${callId}"`).first().waitFor({ state: 'visible', timeout: 30_000 });
-        // The event is the callEvent signal's input: open it from the timeline.
+        // The event is in the callEvents signal's input (sent by the outbox relay): open it from the timeline.
         await page.locator('g[role="button"]', { hasText: 'callEvent' }).first().click();
         await page.getByText('Workflow Execution Signaled').first().waitFor({ state: 'visible' });
         const decodedMarker = page.getByText(marker).first();
