@@ -137,7 +137,7 @@ export class OutboxRelay {
     this.nudged = false;
   }
 
-  /** One round: claims calls with work, signals them, marks what was signalled. Returns the calls handled. */
+  /** One round: claims calls with work, signals them, marks what was signalled. Returns the calls signalled. */
   private async round(): Promise<number> {
     const db = await this.db();
     const callIds = await claimCalls(db, CALLS_PER_ROUND);
@@ -154,7 +154,8 @@ export class OutboxRelay {
       }
       this.current.temporalReachable = true;
       this.current.lastError = failed[0]?.error ?? null;
-      return calls.length;
+      // Calls that failed are tried again at the next poll (or nudge), not at once.
+      return calls.length - failed.length;
     } finally {
       await releaseCalls(db);
     }
