@@ -4,7 +4,8 @@
  * workflow with no-op activities) — over the scenarios of bench/scenarios/. Prints a table per
  * scenario and writes bench/results/latest.{json,md} and latency-vs-rate.svg.
  *
- *   npm run bench                                   # everything, about 15 minutes on 2 cores
+ *   npm run bench                                   # everything, about 50 minutes on 2 cores (open-calls' 10 000 calls: 40)
+ *   BENCH_OPEN_CALLS=2000 npm run bench              # the same with 2 000 open calls, about 20 minutes
  *   BENCH_SCENARIOS=burst,paced npm run bench        # some scenarios
  *   BENCH_VARIANTS=floor,callhook npm run bench      # skip a baseline
  *   BENCH_RESULTS_DIR=/tmp/bench npm run bench       # results elsewhere
@@ -47,14 +48,14 @@ async function main(): Promise<number> {
   console.log(`Temporal CLI ${cli}; dev server ${DEV_SERVER_ARGS.join(' ')}`);
 
   const settings = { idleTimeoutMs: IDLE_TIMEOUT_MS, abandonTimeoutMs: ABANDON_TIMEOUT_MS };
-  // callhook's worker as configured by default (WORKER_MAX_CACHED_WORKFLOWS); BENCH_MAX_CACHED_WORKFLOWS overrides.
-  const maxCachedWorkflows = intEnv('BENCH_MAX_CACHED_WORKFLOWS', 1_000);
+  // callhook's worker as configured by default (WORKER_MAX_CACHED_WORKFLOWS), and the floor's the same.
+  const { maxCachedWorkflows } = config;
   const h = await Harness.start({ devServerArgs: DEV_SERVER_ARGS, settings, maxCachedWorkflows });
   const results: ScenarioResult[] = [];
   const failures: BenchReport['failures'] = [];
   let floor: FloorWorker | undefined;
   try {
-    floor = await FloorWorker.start(h);
+    floor = await FloorWorker.start(h, { maxCachedWorkflows });
     const ctx = new BenchContext(h, floor, config);
     console.log('warming up…');
     await warmUp(ctx);
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
       idleTimeoutMs: IDLE_TIMEOUT_MS,
       abandonTimeoutMs: ABANDON_TIMEOUT_MS,
       variants: config.variants.join(', '),
+      maxCachedWorkflows: `${maxCachedWorkflows} (callhook's worker and the floor's)`,
     },
     scenarios: results,
     failures,

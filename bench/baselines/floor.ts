@@ -49,7 +49,8 @@ export class FloorWorker {
     private readonly running: Promise<void>,
   ) {}
 
-  static async start(h: Harness): Promise<FloorWorker> {
+  /** `maxCachedWorkflows`: the same workflow cache as callhook's worker, so memory with many calls open compares. */
+  static async start(h: Harness, options: { maxCachedWorkflows?: number } = {}): Promise<FloorWorker> {
     const workflowBundle = await bundleWorkflowCode({
       workflowsPath: path.join(__dirname, 'floor-workflow.ts'),
       logger: new DefaultLogger('WARN'),
@@ -75,6 +76,7 @@ export class FloorWorker {
       taskQueue,
       workflowBundle,
       activities,
+      ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
     });
     return new FloorWorker(h, runs, taskQueue, worker, worker.run());
   }

@@ -12,6 +12,7 @@ import { callhookTarget } from './callhook-target';
 import type { RunConfig } from './config';
 import type { WaitLimits } from './load';
 import { sleep } from './stats';
+import { actionsOfWorkflows, type WorkflowsActions } from './temporal-actions';
 import type { Target, TargetSpec } from './target';
 import type { Variant } from './types';
 
@@ -41,6 +42,11 @@ export class BenchContext {
   /** A tag no other run of this process uses: `<label>-<variant>-<n>`. */
   tag(label: string, variant: Variant): string {
     return `${label}-${variant}-${++this.runs}`;
+  }
+
+  /** The Temporal actions of call workflows `callIds` (wire: none), counted once they have closed. */
+  async actions(variant: Variant, callIds: Iterable<string>): Promise<WorkflowsActions | undefined> {
+    return variant === 'wire' ? undefined : actionsOfWorkflows(this.h.env.client, new Set(callIds));
   }
 
   async target(variant: Variant, spec: TargetSpec): Promise<Target> {

@@ -12,6 +12,8 @@ export interface RssSample {
   /** Seconds since sampling started. */
   t: number;
   mb: number;
+  /** The sampler's counter at that moment (e.g. deliveries so far), when it has one. */
+  count?: number;
 }
 
 export interface Reading {
@@ -39,7 +41,8 @@ export class RssSampler {
   private readonly started = performance.now();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(intervalMs: number) {
+  /** Samples every `intervalMs`; each sample also notes `counter()` when given. */
+  constructor(intervalMs: number, private readonly counter?: () => number) {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
@@ -48,7 +51,7 @@ export class RssSampler {
   /** Takes a sample now and returns it (in MB). */
   sample(): number {
     const mb = process.memoryUsage().rss / MB;
-    this.samples.push({ t: (performance.now() - this.started) / 1_000, mb });
+    this.samples.push({ t: (performance.now() - this.started) / 1_000, mb, ...(this.counter && { count: this.counter() }) });
     return mb;
   }
 
@@ -65,4 +68,20 @@ export class RssSampler {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/**
+ * The least-squares slope of RSS against the counter, in KB per count, over the samples whose
+ * counter lies in [from, to]: memory that grows with the count, apart from any step before `from`.
+ * NaN with fewer than 3 such samples.
+ */
+export function rssSlopeKb(samples: RssSample[], from: number, to: number): number {
+  const points = samples.flatMap((s) => (s.count !== undefined && s.count >= from && s.count <= to ? [{ x: s.count, y: s.mb * 1_024 }] : []));
+  if (points.length < 3) return NaN;
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const mx = mean(points.map((p) => p.x));
+  const my = mean(points.map((p) => p.y));
+  const sxx = points.reduce((sum, p) => sum + (p.x - mx) ** 2, 0);
+  const sxy = points.reduce((sum, p) => sum + (p.x - mx) * (p.y - my), 0);
+  return sxx > 0 ? sxy / sxx : NaN;
 }

@@ -1,5 +1,7 @@
 /** The shape of a scenario, and the table rows most scenarios report. */
+import { formatNumber } from '../report';
 import type { BenchContext } from './context';
+import { ACTION_KINDS, describeActions, type WorkflowsActions } from './temporal-actions';
 import type { RunOutcome, ScenarioResult, Variant, Row } from './types';
 
 /** What a scenario's `run` returns; the runner adds its name, title and duration. */
@@ -67,4 +69,40 @@ export function outcomeNotes(outcomes: Partial<Record<Variant, RunOutcome>>): st
       ? [`${variant}: ${outcome.retriedSubmissions} submissions refused (503, Temporal too slow to take the signal) and retried with the same id; the wait counts in latency and accept.`]
       : []),
   ]);
+}
+
+/** A run's outcome and the Temporal actions of its call workflows (none for wire). */
+export interface CountedOutcome {
+  outcome: RunOutcome;
+  actions: WorkflowsActions | undefined;
+}
+
+/** Actions per delivered event of each variant that has workflows (wire has none). */
+export function actionsRow(label: string, counted: Partial<Record<Variant, CountedOutcome>>, headline = false): Row {
+  const values: Partial<Record<Variant, number>> = {};
+  for (const [variant, { outcome, actions }] of Object.entries(counted) as [Variant, CountedOutcome][]) {
+    if (actions) values[variant] = actions.total / outcome.events;
+  }
+  return { label, unit: 'actions', values, headline };
+}
+
+/** Where each variant's actions went: the breakdown by kind, in all and per delivered event. */
+export function actionNotes(label: string, counted: Partial<Record<Variant, CountedOutcome>>): string[] {
+  return (Object.entries(counted) as [Variant, CountedOutcome][]).flatMap(([variant, { outcome, actions }]) => {
+    if (!actions) return [];
+    const perEvent = ACTION_KINDS.filter((kind) => actions.byKind[kind] > 0)
+      .map((kind) => `${kind} ${formatNumber(actions.byKind[kind] / outcome.events)}`)
+      .join(', ');
+    const open = actions.open > 0 ? ` ${actions.open} workflow(s) still open when counted: their later actions are missing.` : '';
+    return [
+      `${label}, ${variant}: ${outcome.events} events, ${actions.workflows} workflows, ${actions.runs} runs → actions ${describeActions(actions)}; per event ${formatNumber(actions.total / outcome.events)} (${perEvent}).${open}`,
+    ];
+  });
+}
+
+/** The actions of each variant, for latest.json. */
+export function actionsByVariant(counted: Partial<Record<Variant, CountedOutcome>>): Partial<Record<Variant, WorkflowsActions>> {
+  const result: Partial<Record<Variant, WorkflowsActions>> = {};
+  for (const [variant, { actions }] of Object.entries(counted) as [Variant, CountedOutcome][]) if (actions) result[variant] = actions;
+  return result;
 }

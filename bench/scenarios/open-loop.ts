@@ -19,7 +19,7 @@ async function maxRate(ctx: BenchContext): Promise<{ rate: number; source: strin
   if (measured) return { rate: measured, source: "callhook's throughput in the burst scenario of this run" };
   if (process.env.BENCH_OPEN_LOOP_MAX_RATE) return { rate: numberEnv('BENCH_OPEN_LOOP_MAX_RATE', 1), source: 'BENCH_OPEN_LOOP_MAX_RATE' };
   const calibration = await burstRun(ctx, 'callhook', 'calibrate');
-  return { rate: calibration.throughput, source: "callhook's throughput in a calibration burst (burst scenario not selected)" };
+  return { rate: calibration.outcome.throughput, source: "callhook's throughput in a calibration burst (burst scenario not selected)" };
 }
 
 function arrivals(): 'poisson' | 'fixed' {
