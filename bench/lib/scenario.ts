@@ -1,7 +1,8 @@
 /** The shape of a scenario, and the table rows most scenarios report. */
 import { formatNumber } from '../report';
 import type { BenchContext } from './context';
-import { ACTION_KINDS, describeActions, type WorkflowsActions } from './temporal-actions';
+import { ACTION_KINDS, describeActions } from '../../test/helpers/temporal-actions';
+import type { WorkflowsActions } from './temporal-actions';
 import type { RunOutcome, ScenarioResult, Variant, Row } from './types';
 
 /** What a scenario's `run` returns; the runner adds its name, title and duration. */

@@ -1,22 +1,35 @@
 /**
- * Temporal Cloud billable actions of a workflow, counted from its histories (every run): an
- * estimate in the spirit of https://docs.temporal.io/cloud/actions, event by event:
+ * Temporal Cloud billable actions, counted from workflow histories — an estimate, as Temporal's
+ * own "Estimate Actions from Workflow Execution Histories" method is
+ * (https://docs.temporal.io/cloud/actions, https://docs.temporal.io/cloud/migrate/estimate-actions):
  *
- * - starts: WorkflowExecutionStarted (a signal-with-start that starts the run: its start and its signal both count);
- * - signals: WorkflowExecutionSignaled;
- * - activities: ActivityTaskScheduled; activityRetries: each attempt after the first (ActivityTaskStarted.attempt − 1);
- * - timers: TimerStarted (the SDK's own too: `condition` with a timeout starts one);
- * - upserts: UpsertWorkflowSearchAttributes, but for one that only sets TemporalChangeVersion (written by
- *   `patched()`, exempt from billing): those are `versionUpserts`, listed and not in the total;
- * - markers: MarkerRecorded (patch markers, side effects, local activities);
- * - continuedAsNew: WorkflowExecutionContinuedAsNew; propertiesModified: WorkflowPropertiesModified.
+ * - starts: a run started by a client, by continue-as-new (counted on the new run's start) or
+ *   as a child. A signal-with-start is ONE action whether or not it starts the run: the run it
+ *   starts is free and its signal counts under `signals`.
+ * - signals: every signal received (from a client, a signal-with-start, an activity or another
+ *   workflow; a signal to another workflow is billed in the signalled workflow's history).
+ * - activities: each activity scheduled; activityRetries: each attempt after the first
+ *   (ActivityTaskStarted.attempt − 1).
+ * - timers: each timer started, the SDK's own included (TypeScript's `condition` with a timeout).
+ * - upserts: each UpsertWorkflowSearchAttributes command (several attributes in one: one action),
+ *   except one that only sets TemporalChangeVersion (patching), which is exempt.
+ * - markers: every marker of one workflow task together is one action (local activities,
+ *   patch markers); localActivityRetries: the task's non-first local activity attempts.
+ * - childWorkflows: 2 per child started (the intent and the start).
+ * - other: updates accepted, workflow options updated, Nexus operations scheduled or cancelled,
+ *   resets.
  *
- * Not in histories, so not counted: queries, heartbeats. Shared by the tests and the benchmark.
+ * Not in histories, so not counted: queries, activity heartbeats that reach the server,
+ * schedules, rejected updates, exports. On the dev server these rules give the same totals as
+ * the server's own `action` metric (checked for signal-with-start, activities, timers, upserts).
+ *
+ * The one count of the project: the tests use it, and the benchmark (bench/lib/temporal-actions.ts).
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 type History = temporal.api.history.v1.IHistory;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = temporal.api.enums.v1.EventType;
 
 export const ACTION_KINDS = [
@@ -27,8 +40,9 @@ export const ACTION_KINDS = [
   'timers',
   'upserts',
   'markers',
-  'continuedAsNew',
-  'propertiesModified',
+  'localActivityRetries',
+  'childWorkflows',
+  'other',
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
@@ -38,16 +52,18 @@ export interface ActionCount {
   total: number;
   /** Upserts of TemporalChangeVersion alone (a patch's): exempt, not in `total`. */
   versionUpserts: number;
+  /** The runs (histories) counted. */
   runs: number;
 }
 
-const CHANGE_VERSION = 'TemporalChangeVersion';
+const CHANGE_VERSION_ATTRIBUTE = 'TemporalChangeVersion';
 
 export function emptyActionCount(): ActionCount {
-  return { byKind: Object.fromEntries(ACTION_KINDS.map((kind) => [kind, 0])) as Record<ActionKind, number>, total: 0, versionUpserts: 0, runs: 0 };
+  const byKind = Object.fromEntries(ACTION_KINDS.map((kind) => [kind, 0])) as Record<ActionKind, number>;
+  return { byKind, total: 0, versionUpserts: 0, runs: 0 };
 }
 
-/** Adds `b` into `a`; returns `a`. */
+/** Adds `b` into `a` and returns `a`. */
 export function addActionCounts(a: ActionCount, b: ActionCount): ActionCount {
   for (const kind of ACTION_KINDS) a.byKind[kind] += b.byKind[kind];
   a.total += b.total;
@@ -56,18 +72,25 @@ export function addActionCounts(a: ActionCount, b: ActionCount): ActionCount {
   return a;
 }
 
-/** The actions of one run's history. */
+/** Whether the run was started by a signal-with-start: the server writes its signal right after the start, before any task. */
+function startedBySignalWithStart(events: HistoryEvent[]): boolean {
+  return events[1]?.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED;
+}
+
+/** The billable actions of one run's history. */
 export function countActions(history: History): ActionCount {
+  const events = history.events ?? [];
   const count = emptyActionCount();
   count.runs = 1;
   const add = (kind: ActionKind, n = 1) => {
     count.byKind[kind] += n;
     count.total += n;
   };
-  for (const event of history.events ?? []) {
+  const markerTasks = new Set<string>();
+  for (const event of events) {
     switch (event.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-        add('starts');
+        if (!startedBySignalWithStart(events)) add('starts');
         break;
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
         add('signals');
@@ -83,18 +106,30 @@ export function countActions(history: History): ActionCount {
         break;
       case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
         const keys = Object.keys(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
-        if (keys.length > 0 && keys.every((key) => key === CHANGE_VERSION)) count.versionUpserts++;
+        if (keys.length > 0 && keys.every((key) => key === CHANGE_VERSION_ATTRIBUTE)) count.versionUpserts++;
         else add('upserts');
         break;
       }
-      case EventType.EVENT_TYPE_MARKER_RECORDED:
-        add('markers');
+      case EventType.EVENT_TYPE_MARKER_RECORDED: {
+        const task = String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId ?? event.eventId);
+        if (!markerTasks.has(task)) add('markers');
+        markerTasks.add(task);
         break;
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-        add('continuedAsNew');
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        add('localActivityRetries', event.workflowTaskCompletedEventAttributes?.meteringMetadata?.nonfirstLocalActivityExecutionAttempts ?? 0);
         break;
-      case EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
-        add('propertiesModified');
+      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        add('childWorkflows', 2);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED:
+      case EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED:
+      case EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED:
+        add('other');
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+        if (event.workflowTaskFailedEventAttributes?.cause === temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW) add('other');
         break;
       default:
         break;
@@ -114,14 +149,14 @@ export async function workflowHistories(client: Client, workflowId: string): Pro
   }
 }
 
-/** The actions of every run of a workflow (its continue-as-new chain). */
+/** The actions of every run of a workflow (its continue-as-new chain), as it stands now. */
 export async function workflowActions(client: Client, workflowId: string): Promise<ActionCount> {
   const count = emptyActionCount();
   for (const history of await workflowHistories(client, workflowId)) addActionCounts(count, countActions(history));
   return count;
 }
 
-/** "23 = 1 starts + 10 signals + …" (kinds with none left out). */
+/** "23 = 10 signals + 10 activities + …" (kinds with none left out). */
 export function describeActions(count: ActionCount): string {
   const parts = ACTION_KINDS.filter((kind) => count.byKind[kind] > 0).map((kind) => `${count.byKind[kind]} ${kind}`);
   const exempt = count.versionUpserts > 0 ? ` (and ${count.versionUpserts} exempt TemporalChangeVersion upserts)` : '';
