@@ -36,7 +36,7 @@ export interface CallhookWorkerOptions {
   /** Delivery activities run at once (each a lane's batch or retry; WORKER_ACTIVITY_SLOTS). */
   activitySlots?: number;
   /**
-   * Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS): each costs about 0.2 MB; a call
+   * Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS): each costs about 1.5 MB (its own copy of the message schemas); a call
    * evicted from the cache replays its (short: continue-as-new) history on its next task. SDK default when absent.
    */
   maxCachedWorkflows?: number;
