@@ -9,6 +9,7 @@
  *   BENCH_SCENARIOS=burst,paced npm run bench        # some scenarios
  *   BENCH_VARIANTS=floor,callhook npm run bench      # skip a baseline
  *   BENCH_RESULTS_DIR=/tmp/bench npm run bench       # results elsewhere
+ *   BENCH_API=apart npm run bench                    # callhook's API in a process of its own
  *
  * Sizes: see each scenario's header. One Temporal dev server (with eager activity execution)
  * and one Postgres database (TEST_DATABASE_URL) serve the whole run; every measured run gets
@@ -16,7 +17,8 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Harness } from '../test/helpers/harness';
+import { FAST_SETTINGS, Harness } from '../test/helpers/harness';
+import { startApiApart, type ApiApart } from './lib/api-apart';
 import { findTemporalCli } from '../src/temporal/cli-location';
 import { FloorWorker } from './baselines/floor';
 import { ABANDON_TIMEOUT_MS, IDLE_TIMEOUT_MS, intEnv, loadRunConfig } from './lib/config';
@@ -54,9 +56,13 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   const failures: BenchReport['failures'] = [];
   let floor: FloorWorker | undefined;
+  let apart: ApiApart | undefined;
   try {
     floor = await FloorWorker.start(h, { maxCachedWorkflows });
-    const ctx = new BenchContext(h, floor, config);
+    // BENCH_API=apart: events go to an API process of its own (the worker stays in this one).
+    apart = process.env.BENCH_API === 'apart' ? await startApiApart(h, { ...FAST_SETTINGS, ...settings }) : undefined;
+    if (apart) console.log(`API apart: ${apart.base} (its own process)`);
+    const ctx = new BenchContext(h, floor, config, apart?.base);
     console.log('warming up…');
     await warmUp(ctx);
     for (const scenario of scenarios) {
@@ -81,6 +87,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    await apart?.stop();
     await floor?.stop();
     await h.stop();
   }

@@ -23,7 +23,8 @@ const DRAIN_TIMEOUT_MS = 60_000;
  */
 const SUBMIT_RETRY_PAUSES_MS = [250, 500, 1_000, 2_000, 4_000, 4_000, 4_000];
 
-export async function callhookTarget(h: Harness, spec: TargetSpec): Promise<Target> {
+/** `apiBase`: where events are submitted (BENCH_API=apart: the API's own process); default the harness's API. */
+export async function callhookTarget(h: Harness, spec: TargetSpec, apiBase?: string): Promise<Target> {
   const log = new DeliveryLog();
   const clientId = `bench-${spec.tag}`;
   const sinks = await Promise.all(range(spec.endpoints).map((index) => Sink.start(log, index)));
@@ -43,7 +44,8 @@ export async function callhookTarget(h: Harness, spec: TargetSpec): Promise<Targ
       callIds.add(event.callId);
       for (const pause of [...SUBMIT_RETRY_PAUSES_MS, undefined]) {
         try {
-          await h.emit(event.callId, eventTypeOf(event), { id: event.id, clientId, data: { seq: event.seq } });
+          if (apiBase) await submitTo(apiBase, { id: event.id, eventType: eventTypeOf(event), body: { data: { callId: event.callId, clientId, seq: event.seq } } });
+          else await h.emit(event.callId, eventTypeOf(event), { id: event.id, clientId, data: { seq: event.seq } });
           break;
         } catch (err) {
           if (pause === undefined) throw err;
@@ -63,4 +65,10 @@ export async function callhookTarget(h: Harness, spec: TargetSpec): Promise<Targ
       await Promise.all([...sinks, ...(failing ? [failing] : [])].map((sink) => sink.stop()));
     },
   };
+}
+
+async function submitTo(base: string, event: object): Promise<void> {
+  const response = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+  const text = await response.text();
+  if (response.status !== 202) throw new Error(`event not accepted: ${response.status} ${text}`);
 }

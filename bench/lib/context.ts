@@ -29,6 +29,8 @@ export class BenchContext {
     readonly h: Harness,
     readonly floor: FloorWorker,
     readonly config: RunConfig,
+    /** BENCH_API=apart: the API's own process, where callhook's events are submitted. */
+    readonly apiBase?: string,
   ) {}
 
   get variants(): Variant[] {
@@ -56,7 +58,7 @@ export class BenchContext {
       case 'floor':
         return this.floor.target(spec);
       case 'callhook':
-        return callhookTarget(this.h, spec);
+        return callhookTarget(this.h, spec, this.apiBase);
     }
   }
 
