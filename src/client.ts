@@ -59,31 +59,14 @@ export interface EmitResult {
  * A full CallEvent is a valid SubmitEvent: its id and time are kept.
  */
 export async function emitCallEvent(client: Client, event: SubmitEvent, options: { taskQueue: string }): Promise<EmitResult> {
-  return signalCallEvent(client, toCallEvent(event), options);
-}
-
-/**
- * Signals a complete CallEvent (system events included), starting the call's workflow if needed.
- * The API passes what it planned already: the event's pending deliveries (the workflow then needs
- * no planning step) and, for a call Postgres did not know, the delivery settings (its first run
- * needs no start-up step either).
- */
-export async function signalCallEvent(
-  client: Client,
-  event: CallEvent,
-  options: { taskQueue: string; planned?: LaneItem[]; newCallSettings?: DeliverySettings },
-): Promise<EmitResult> {
-  const parsed = callEventSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidCallEventError(`invalid call event: ${describeIssues(parsed.error)}`);
-  const callEvent = parsed.data;
+  const callEvent = toCallEvent(event);
   const workflowId = callEvent.body.data.callId;
-  const input: CallWorkflowInput = { callId: workflowId, ...(options.newCallSettings && { newCall: { settings: options.newCallSettings } }) };
   const handle = await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: options.taskQueue,
-    args: [input],
+    args: [{ callId: workflowId } satisfies CallWorkflowInput],
     signal: callEventSignal,
-    signalArgs: options.planned ? [callEvent, options.planned] : [callEvent],
+    signalArgs: [callEvent],
   });
   return { eventId: callEvent.id, workflowId, runId: handle.signaledRunId };
 }
@@ -112,7 +95,9 @@ export async function emitCallEvents(client: Client, events: SubmitEvent[], opti
   const byCall = new Map<string, CallEvent[]>();
   for (const event of checked) {
     const callId = event.body.data.callId;
-    byCall.set(callId, [...(byCall.get(callId) ?? []), event]);
+    const events = byCall.get(callId);
+    if (events) events.push(event);
+    else byCall.set(callId, [event]);
   }
   const signals = await Promise.all(
     [...byCall].map(([callId, callEvents]) => signalCallEvents(client, callId, callEvents.map((event) => ({ event })), options)),

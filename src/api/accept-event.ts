@@ -44,7 +44,7 @@ export async function acceptEvents(deps: AcceptDeps, events: CallEvent[]): Promi
   const plan = await planEvents(deps.pool, events, `api/${randomUUID()}`, { withExisting: true, outbox: true });
   // planEvents answers in input order, one row per event (an id twice in the batch: twice).
   const planned = new Map(events.map((event, i) => [event, plan.events[i]]));
-  const seen = new Map<string, string>(); // id → content hash, of the batch's events taken so far
+  const seen = new Map<string, CallEvent>(); // id → the batch's event taken with that id
   const outcomes = events.map((event): AcceptOutcome => {
     const { id } = event;
     const callId = event.body.data.callId;
@@ -54,12 +54,12 @@ export async function acceptEvents(deps: AcceptDeps, events: CallEvent[]): Promi
       return { status: 'refused', id, callId, error: { code: 'call_of_another_client', message: `call ${callId} belongs to another client; a call's events all name one clientId` } };
     }
     // The same id twice in one batch: the first one is the event, a later one a replay of it (or a conflict).
-    const hash = eventContentHash(event);
+    // Hashed only for an id repeated in the batch: planEvents compared the rest with what Postgres holds.
     const first = seen.get(id);
-    if ((existing && !existing.sameContent) || (first !== undefined && first !== hash)) {
+    if ((existing && !existing.sameContent) || (first !== undefined && eventContentHash(first) !== eventContentHash(event))) {
       return { status: 'refused', id, callId, error: { code: 'idempotency_conflict', message: `event id ${id} was already used for a different event` } };
     }
-    seen.set(id, hash);
+    seen.set(id, first ?? event);
     if (existing || first !== undefined) return { status: 'duplicate', id, callId };
     eventsAccepted.inc({ event_type: event.eventType });
     return { status: 'accepted', id, callId };

@@ -3,7 +3,6 @@ import type { Config } from '../config';
 import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import type { AppDeps } from './app';
-import { deliverySettingsFrom } from '../delivery-settings';
 import { devServerUiOrigins } from '../temporal/dev-server';
 import { payloadCodecFrom } from '../temporal/payload-codec';
 
@@ -33,7 +32,6 @@ export function appDepsFrom(
     testWaitMs: config.DELIVERY_ATTEMPT_TIMEOUT + 10_000,
     auth: services.auth,
     maxEndpointsPerClient: config.MAX_ENDPOINTS_PER_CLIENT,
-    deliverySettings: deliverySettingsFrom(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
     ...(services.outbox && { outbox: services.outbox }),
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),

@@ -13,7 +13,6 @@ import { openApiJson } from './openapi';
 import { callsRouter } from './routes/calls';
 import { endpointsRouter } from './routes/endpoints';
 import { eventsRouter } from './routes/events';
-import type { DeliverySettings } from '../delivery-settings';
 import { healthRouter } from './routes/health';
 import { signingKeysRouter } from './routes/signing-keys';
 import { metricsRouter } from './routes/metrics';
@@ -44,11 +43,6 @@ export interface AppDeps {
   testWaitMs?: number;
   /** The Temporal SDK runtime's Prometheus endpoint, appended to GET /metrics. */
   temporalMetricsUrl?: string;
-  /**
-   * The workers' delivery settings (the same RETRY_* and DELIVERY_* configuration): handed to a new
-   * call's workflow with its first event, which saves the run a start-up step. Optional.
-   */
-  deliverySettings?: DeliverySettings;
   /**
    * Who may call /v1: `on` needs a key (ADMIN_API_KEYS from the configuration, or a key in
    * Postgres); `off` (the default here) lets every request act as an admin.
@@ -116,7 +110,6 @@ export function createApp(deps: AppDeps): Express {
     temporal: deps.temporal,
     taskQueue: deps.taskQueue,
     signalTimeoutMs: temporalTimeoutMs,
-    ...(deps.deliverySettings && { deliverySettings: deps.deliverySettings }),
   };
   const outbox = deps.outbox ?? NO_RELAY;
   const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, outbox, testWaitMs: deps.testWaitMs ?? 20_000 });

@@ -111,21 +111,12 @@ export async function queueWakeups(db: Queryable, endpointId: string): Promise<n
   return rowCount ?? 0;
 }
 
-/** How many events wait for the relay, counted up to `cap` (the count stops there). */
-export async function countBacklog(db: Queryable, cap: number): Promise<number> {
-  const { rows } = await db.query<{ n: number }>({
-    name: 'outbox-count-backlog',
-    text: 'SELECT count(*)::int AS n FROM (SELECT 1 FROM events WHERE signaled_at IS NULL LIMIT $1) b',
+/** How many events wait for the relay (counted up to `cap`: the count stops there), and when the oldest was accepted. */
+export async function backlogOf(db: Queryable, cap: number): Promise<{ count: number; oldest: Date | null }> {
+  const { rows } = await db.query<{ count: number; oldest: Date | null }>({
+    name: 'outbox-backlog',
+    text: 'SELECT count(*)::int AS count, min(received_at) AS oldest FROM (SELECT received_at FROM events WHERE signaled_at IS NULL ORDER BY received_at LIMIT $1) b',
     values: [cap],
   });
-  return rows[0]?.n ?? 0;
-}
-
-/** When the oldest event waiting for the relay was accepted (null: none waits). */
-export async function oldestBacklog(db: Queryable): Promise<Date | null> {
-  const { rows } = await db.query<{ at: Date | null }>({
-    name: 'outbox-oldest-backlog',
-    text: 'SELECT min(received_at) AS at FROM (SELECT received_at FROM events WHERE signaled_at IS NULL ORDER BY received_at LIMIT 1) b',
-  });
-  return rows[0]?.at ?? null;
+  return rows[0] ?? { count: 0, oldest: null };
 }

@@ -14,7 +14,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import { signalCallEvents } from '../client';
 import type { Pool } from '../db/pool';
-import { claimCalls, countBacklog, deleteWakeups, loadPendingCalls, markSignaled, oldestBacklog, releaseCalls, type PendingCall } from '../db/outbox-repo';
+import { backlogOf, claimCalls, deleteWakeups, loadPendingCalls, markSignaled, releaseCalls, type PendingCall } from '../db/outbox-repo';
 import { deliverySettingsFrom, type DeliverySettings } from '../delivery-settings';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -208,11 +208,11 @@ export class OutboxRelay {
 
   private async refreshBacklog(): Promise<void> {
     try {
-      const [backlog, oldest] = await Promise.all([countBacklog(this.options.pool, this.options.maxPending), oldestBacklog(this.options.pool)]);
-      this.current.backlog = backlog;
+      const { count, oldest } = await backlogOf(this.options.pool, this.options.maxPending);
+      this.current.backlog = count;
       this.current.oldestAt = oldest?.toISOString() ?? null;
-      this.current.full = backlog >= this.options.maxPending;
-      outboxBacklog.set(backlog);
+      this.current.full = count >= this.options.maxPending;
+      outboxBacklog.set(count);
     } catch (err) {
       this.options.logger.warn({ err }, 'could not count the outbox backlog');
     }

@@ -242,7 +242,6 @@ export class Harness {
       maxBodyBytes: 65_536,
       signingKeys,
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
-      deliverySettings: settings,
       outbox,
       ...(payloadCodec && { payloadCodec, codecCorsOrigins: options.uiPort !== undefined ? devServerUiOrigins(options.uiPort) : [] }),
     };

@@ -16,7 +16,6 @@ import { isoInstantSchema, type CallEvent } from '../../schemas/call-event';
 import { acceptEvent, type Outbox } from '../accept-event';
 import { ApiError, notFound } from '../errors';
 import { callTemporal, type TemporalDeps } from '../temporal-call';
-import type { DeliverySettings } from '../../delivery-settings';
 import { parse } from '../validate';
 import { endpointIdParams } from './endpoints';
 import { assertCallVisible, callIdParams } from './calls';
@@ -27,7 +26,6 @@ export interface OperationsDeps extends TemporalDeps {
   pool: Pool;
   /** The test event goes out through the outbox as every event does. */
   outbox: Outbox;
-  deliverySettings?: DeliverySettings;
   /** How long `POST /v1/endpoints/:id/test` waits for the first attempt's outcome. */
   testWaitMs: number;
 }
