@@ -25,6 +25,8 @@ import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import { outboxRelayFrom } from './outbox/relay';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
+/** Evaluated once per worker and shared by its workflows (see src/workflows/shared-schemas.ts); every bundle of WORKFLOWS_PATH takes them. */
+export const WORKFLOW_PRELOAD_MODULES = [require.resolve('./workflows/shared-schemas')];
 
 export interface CallhookWorkerOptions {
   connection: NativeConnection;
@@ -36,7 +38,7 @@ export interface CallhookWorkerOptions {
   /** Delivery activities run at once (each a lane's batch or retry; WORKER_ACTIVITY_SLOTS). */
   activitySlots?: number;
   /**
-   * Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS): each costs about 1.5 MB (its own copy of the message schemas); a call
+   * Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS): each costs about 0.4 MB (the message schemas are shared: WORKFLOW_PRELOAD_MODULES); a call
    * evicted from the cache replays its (short: continue-as-new) history on its next task. SDK default when absent.
    */
   maxCachedWorkflows?: number;
@@ -60,7 +62,9 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
     activities: createActivities(options.deps),
     ...(options.activitySlots !== undefined && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),

@@ -24,7 +24,7 @@ import { DEV_SERVER_ARGS, devServerUiOrigins } from '../../src/temporal/dev-serv
 import { payloadCodecFrom } from '../../src/temporal/payload-codec';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
 import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { BOOKKEEPING_POOL_SIZE, WORKFLOWS_PATH, createWorker } from '../../src/worker';
+import { BOOKKEEPING_POOL_SIZE, WORKFLOWS_PATH, WORKFLOW_PRELOAD_MODULES, createWorker } from '../../src/worker';
 import { createPool, type Pool } from '../../src/db/pool';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { Receiver } from './receiver';
@@ -53,7 +53,7 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /** The workflow code, bundled once per test file. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 
