@@ -176,6 +176,8 @@ export const configSchema = z.object({
   /** How often each API process's outbox relay looks for events it was not told of (another process's, one that died). */
   OUTBOX_POLL: durationSchema.default(1_000),
   WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** The workflows' bookkeeping activities a worker runs at once, each on a Postgres connection of its own (a pool this size). */
+  WORKER_BOOKKEEPING_SLOTS: z.coerce.number().int().min(1).max(1_000).default(10),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   /** on: every /v1 request needs a key; off: the API is open (a private network only). Unset: on in production, or when any key exists. */
   AUTH: z.enum(['on', 'off']).optional(),

@@ -28,7 +28,7 @@ import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import { dataConverterFrom } from './temporal/payload-codec';
 import { outboxRelayFrom } from './outbox/relay';
-import { BOOKKEEPING_POOL_SIZE, activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
+import { activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   }
   const pool = createPool(databaseUrl, config.DB_POOL_SIZE);
   cleanups.push(() => pool.end());
-  const bookkeepingPool = createPool(databaseUrl, BOOKKEEPING_POOL_SIZE);
+  const bookkeepingPool = createPool(databaseUrl, config.WORKER_BOOKKEEPING_SLOTS);
   cleanups.push(() => bookkeepingPool.end());
   await migrate(pool);
   // Rows still in plaintext (written before encryption at rest) or sealed under an older key: sealed under the current one.

@@ -23,6 +23,7 @@ import { dataConverterFrom } from './temporal/payload-codec';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import { outboxRelayFrom } from './outbox/relay';
+import { deliveryTaskQueue } from './workflows/task-queues';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 /** Evaluated once per worker and shared by its workflows (see src/workflows/shared-schemas.ts); every bundle of WORKFLOWS_PATH takes them. */
@@ -31,14 +32,17 @@ export const WORKFLOW_PRELOAD_MODULES = [require.resolve('./workflows/shared-sch
 export interface CallhookWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** The workflows' task queue (TEMPORAL_TASK_QUEUE); their deliveries run on `deliveryTaskQueue(taskQueue)`. */
   taskQueue: string;
   deps: ActivityDeps;
   /** A prebuilt bundle (tests bundle once per suite); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Delivery activities run at once (each a lane's batch or retry; WORKER_ACTIVITY_SLOTS). */
   activitySlots?: number;
+  /** Bookkeeping activities run at once (WORKER_BOOKKEEPING_SLOTS); size `deps.bookkeepingPool` to it. */
+  bookkeepingSlots?: number;
   /**
-   * Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS): each costs about 0.4 MB (the message schemas are shared: WORKFLOW_PRELOAD_MODULES); a call
+   * Call workflows kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS): each costs about 0.2 MB (the message schemas are shared: WORKFLOW_PRELOAD_MODULES); a call
    * evicted from the cache replays its (short: continue-as-new) history on its next task. SDK default when absent.
    */
   maxCachedWorkflows?: number;
@@ -46,8 +50,8 @@ export interface CallhookWorkerOptions {
   dataConverter?: DataConverter;
 }
 
-/** Connections of the workflows' bookkeeping (planning, lanes' windows): short statements, on a pool of their own. */
-export const BOOKKEEPING_POOL_SIZE = 5;
+/** Bookkeeping activities a worker runs at once by default, each on a Postgres connection of its own (WORKER_BOOKKEEPING_SLOTS). */
+export const DEFAULT_BOOKKEEPING_SLOTS = 10;
 
 /** What the call workflow reports out of its sandbox: counted here, in this process's metrics; not again on replay. */
 const sinks: InjectedSinks<CallhookSinks> = {
@@ -56,25 +60,77 @@ const sinks: InjectedSinks<CallhookSinks> = {
   },
 };
 
-export async function createWorker(options: CallhookWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    sinks,
+/** The activities of the delivery task queue: the only ones that wait on receivers. */
+const DELIVERY_ACTIVITIES = ['deliver', 'deliverBatch'] as const;
+
+/**
+ * A worker process's two Temporal workers on one connection: the workflows and their bookkeeping
+ * on the task queue, and the deliveries on the delivery task queue, each with slots of its own.
+ * They start, run and stop together.
+ */
+export class CallhookWorker {
+  constructor(
+    /** The workflows and their bookkeeping activities (and, while older runs' deliveries are still queued there, those too). */
+    readonly workflows: Worker,
+    readonly deliveries: Worker,
+  ) {}
+
+  /** Runs both until they are shut down; if either fails, the other is shut down and the failure thrown. */
+  async run(): Promise<void> {
+    const runs = [this.workflows, this.deliveries].map((worker) =>
+      worker.run().finally(() => {
+        // One stopped (shut down, or failed): the other must not run on alone.
+        this.shutdown();
+      }),
+    );
+    const results = await Promise.allSettled(runs);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Starts a graceful shutdown of both (polling stops; tasks under way finish). Safe to call more than once. */
+  shutdown(): void {
+    for (const worker of [this.workflows, this.deliveries]) {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    }
+  }
+
+  getState(): ReturnType<Worker['getState']> {
+    return this.workflows.getState();
+  }
+}
+
+export async function createWorker(options: CallhookWorkerOptions): Promise<CallhookWorker> {
+  const activities = createActivities(options.deps);
+  const common = {
     connection: options.connection,
     namespace: options.namespace,
+    ...(options.dataConverter && { dataConverter: options.dataConverter }),
+  };
+  const workflows = await Worker.create({
+    ...common,
+    sinks,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
-    activities: createActivities(options.deps),
-    ...(options.activitySlots !== undefined && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
+    // All of them: deliveries that runs of older workers scheduled here still find a worker.
+    activities,
+    maxConcurrentActivityTaskExecutions: options.bookkeepingSlots ?? DEFAULT_BOOKKEEPING_SLOTS,
     ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
-    ...(options.dataConverter && { dataConverter: options.dataConverter }),
   });
+  const deliveries = await Worker.create({
+    ...common,
+    taskQueue: deliveryTaskQueue(options.taskQueue),
+    activities: Object.fromEntries(DELIVERY_ACTIVITIES.map((name) => [name, activities[name]])),
+    ...(options.activitySlots !== undefined && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
+  });
+  return new CallhookWorker(workflows, deliveries);
 }
 
 /** The worker options a configured process uses. */
-export function workerSizingFrom(config: Pick<Config, 'WORKER_ACTIVITY_SLOTS' | 'WORKER_MAX_CACHED_WORKFLOWS'>) {
-  return { activitySlots: config.WORKER_ACTIVITY_SLOTS, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS };
+export function workerSizingFrom(config: Pick<Config, 'WORKER_ACTIVITY_SLOTS' | 'WORKER_BOOKKEEPING_SLOTS' | 'WORKER_MAX_CACHED_WORKFLOWS'>) {
+  return { activitySlots: config.WORKER_ACTIVITY_SLOTS, bookkeepingSlots: config.WORKER_BOOKKEEPING_SLOTS, maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS };
 }
 
 /**
@@ -137,7 +193,7 @@ async function main(): Promise<void> {
   // Deliveries read endpoints' sealed secrets with this ring; the API seals them (and re-encrypts at its start).
   configureSecretsKeyRing(secretsKeyRingFrom(config));
   const pool = createPool(config.DATABASE_URL, config.DB_POOL_SIZE);
-  const bookkeepingPool = createPool(config.DATABASE_URL, BOOKKEEPING_POOL_SIZE);
+  const bookkeepingPool = createPool(config.DATABASE_URL, config.WORKER_BOOKKEEPING_SLOTS);
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -162,6 +218,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      deliveryTaskQueue: deliveryTaskQueue(config.TEMPORAL_TASK_QUEUE),
       address: config.TEMPORAL_ADDRESS,
       signingKeyId: signingKeys.current().id,
       payloadEncryption: dataConverter ? 'on' : 'off',

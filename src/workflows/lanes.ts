@@ -22,12 +22,14 @@ import {
   patched,
   proxyActivities,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { LaneRetry, LaneWindow } from '../db/lanes-repo';
 import type { LaneItem } from '../schemas/call-workflow-messages';
 import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../delivery-settings';
 import type { Hold } from './messages';
+import { deliveryTaskQueue } from './task-queues';
 
 /** Deliveries a lane keeps in memory; the rest wait in Postgres. */
 export const LANE_WINDOW = 200;
@@ -182,6 +184,7 @@ async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
   const first = batch[0]!;
   const activity = proxyActivities<Activities>({
     // The batch stops starting attempts after `budgetMs`; the last may take a whole attempt timeout.
+    taskQueue: deliveryTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: 2 * settings.attemptTimeoutMs + 5_000,
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -228,6 +231,7 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
   const retry = lane.retry!;
   const { settings } = host;
   const activity = proxyActivities<Activities>({
+    taskQueue: deliveryTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: settings.attemptTimeoutMs + 5_000,
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
 import { createApp, type AppDeps } from '../../src/api/app';
@@ -24,7 +24,7 @@ import { DEV_SERVER_ARGS, devServerUiOrigins } from '../../src/temporal/dev-serv
 import { payloadCodecFrom } from '../../src/temporal/payload-codec';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
 import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { BOOKKEEPING_POOL_SIZE, WORKFLOWS_PATH, WORKFLOW_PRELOAD_MODULES, createWorker } from '../../src/worker';
+import { type CallhookWorker, DEFAULT_BOOKKEEPING_SLOTS, WORKFLOWS_PATH, WORKFLOW_PRELOAD_MODULES, createWorker } from '../../src/worker';
 import { createPool, type Pool } from '../../src/db/pool';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { Receiver } from './receiver';
@@ -124,7 +124,7 @@ export class Harness {
     readonly env: TestWorkflowEnvironment,
     readonly db: TestDatabase,
     readonly taskQueue: string,
-    private worker: Worker,
+    private worker: CallhookWorker,
     private workerRun: Promise<void>,
     private readonly server: Server,
     /** The RSA key ring the API publishes and the worker signs with (generated in `keysDir`). */
@@ -191,7 +191,7 @@ export class Harness {
       signingKeys,
     );
     const serviceUrl = options.databaseUrlRewrite?.(db.url) ?? db.url;
-    const bookkeepingPool = createPool(serviceUrl, BOOKKEEPING_POOL_SIZE);
+    const bookkeepingPool = createPool(serviceUrl, DEFAULT_BOOKKEEPING_SLOTS);
     const pool = serviceUrl === db.url ? db.pool : createPool(serviceUrl, 20);
     const settings = { ...FAST_SETTINGS, ...options.settings };
     const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey });
@@ -257,7 +257,7 @@ export class Harness {
   outbox!: OutboxRelay;
 
   /** Builds a worker like the one `start` made; set by `start`. */
-  private makeWorker: () => Promise<Worker> = () => Promise.reject(new Error('the harness has not started'));
+  private makeWorker: () => Promise<CallhookWorker> = () => Promise.reject(new Error('the harness has not started'));
 
   /**
    * Restarts the worker as a deploy would: shuts it down (polling stops, activities under way are
