@@ -74,6 +74,9 @@ export interface HarnessOptions {
   uiPort?: number;
   /** The worker's workflow cache (WORKER_MAX_CACHED_WORKFLOWS); the SDK's default when absent. */
   maxCachedWorkflows?: number;
+  /** The worker's delivery and bookkeeping slots (WORKER_ACTIVITY_SLOTS, WORKER_BOOKKEEPING_SLOTS); the defaults when absent. */
+  activitySlots?: number;
+  bookkeepingSlots?: number;
   /** Let deliveries reach private addresses (default true: the receivers are on loopback). */
   allowPrivateNetworks?: boolean;
   retryAfterMaxMs?: number;
@@ -216,6 +219,8 @@ export class Harness {
       taskQueue,
       workflowBundle: workflows,
       ...(options.maxCachedWorkflows !== undefined && { maxCachedWorkflows: options.maxCachedWorkflows }),
+      ...(options.activitySlots !== undefined && { activitySlots: options.activitySlots }),
+      ...(options.bookkeepingSlots !== undefined && { bookkeepingSlots: options.bookkeepingSlots }),
       ...(dataConverter && { dataConverter }),
       deps: {
         pool,
