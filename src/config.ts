@@ -175,6 +175,8 @@ export const configSchema = z.object({
   OUTBOX_MAX_PENDING: z.coerce.number().int().min(1).max(100_000_000).default(100_000),
   /** How often each API process's outbox relay looks for events it was not told of (another process's, one that died). */
   OUTBOX_POLL: durationSchema.default(1_000),
+  /** true: events of types the catalog does not have are accepted (delivered to `*` subscribers) rather than refused. */
+  CATALOG_ALLOW_UNKNOWN_TYPES: bool.default(false),
   WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** The workflows' bookkeeping activities a worker runs at once, each on a Postgres connection of its own (a pool this size). */
   WORKER_BOOKKEEPING_SLOTS: z.coerce.number().int().min(1).max(1_000).default(10),

@@ -42,6 +42,11 @@ export const DELIVERY_FAILED_EVENT: EventType = 'WEBHOOK_DELIVERY_FAILED';
 export const TEST_EVENT: EventType = 'WEBHOOK_TEST';
 export const ENDPOINT_DISABLED_EVENT: EventType = 'WEBHOOK_ENDPOINT_DISABLED';
 
+/** A test event, or a type's example sent as one (`POST /v1/endpoints/:id/test`): addressed to one endpoint. */
+export function isTestEvent(event: { eventType: string; targetEndpointId?: string | undefined }): boolean {
+  return event.eventType === TEST_EVENT || event.targetEndpointId !== undefined;
+}
+
 export function isSystemEventType(eventType: string): boolean {
   return eventType in EVENT_TYPES && EVENT_TYPES[eventType as EventType].system;
 }

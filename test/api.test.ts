@@ -252,7 +252,7 @@ describe('GET /v1/endpoints with a bad query', () => {
 
 describe('POST /v1/events rejects bad input: no events row, no workflow', () => {
   const cases: [string, (c: { clientId: string; callId: string }) => unknown, string][] = [
-    ['unknown eventType', (c) => ({ eventType: 'CALL_EXPLODED', body: { data: c } }), 'body.eventType'],
+    ['malformed eventType', (c) => ({ eventType: 'call exploded', body: { data: c } }), 'body.eventType'],
     ['missing eventType', (c) => ({ body: { data: c } }), 'body.eventType'],
     ['missing body.data.callId', (c) => ({ eventType: 'OUTBOUND_CALL_CALLING', body: { data: { clientId: c.clientId } } }), 'body.body.data.callId'],
     ['missing clientId', (c) => ({ eventType: 'OUTBOUND_CALL_CALLING', body: { data: { callId: c.callId } } }), 'body.body.data.clientId'],
@@ -285,6 +285,15 @@ describe('POST /v1/events rejects bad input: no events row, no workflow', () => 
       await assertNoWorkflow(c.callId);
     });
   }
+
+  test('a type the catalog does not have, or a system type → 422, and nothing stored', async () => {
+    for (const eventType of ['CALL_EXPLODED', 'WEBHOOK_DELIVERY_FAILED', 'WEBHOOK_TEST']) {
+      const c = ids();
+      const details = await rejected('POST', '/v1/events', { eventType, body: { data: c } }, 422, eventType === 'CALL_EXPLODED' ? 'unknown_event_type' : 'system_event_type');
+      assert.deepEqual(paths(details), ['body.eventType']);
+      await assertNoWorkflow(c.callId);
+    }
+  });
 
   test('non-JSON, malformed JSON and oversized bodies', async () => {
     const c = ids();
@@ -496,7 +505,10 @@ describe('endpoints: the happy path', () => {
       assert.ok(names.includes(name), name);
     }
     const completed = response.body.data.find((t: { name: string }) => t.name === 'OUTBOUND_CALL_COMPLETED');
-    assert.deepEqual(completed, { name: 'OUTBOUND_CALL_COMPLETED', title: 'Outbound call completed', terminal: true, system: false });
+    assert.deepEqual(
+      { name: completed.name, title: completed.title, terminal: completed.terminal, system: completed.system, group: completed.group, builtin: completed.builtin },
+      { name: 'OUTBOUND_CALL_COMPLETED', title: 'Outbound call completed', terminal: true, system: false, group: 'outbound_call', builtin: true },
+    );
     const system = response.body.data.filter((t: { system: boolean }) => t.system).map((t: { name: string }) => t.name);
     assert.deepEqual(system, ['WEBHOOK_DELIVERY_FAILED', 'WEBHOOK_ENDPOINT_DISABLED', 'WEBHOOK_TEST']);
     // Every listed type but the test event (sent to one endpoint on request) is accepted as a subscription.
@@ -510,7 +522,8 @@ describe('endpoints: the happy path', () => {
       eventType: 'WEBHOOK_DELIVERY_FAILED',
       body: { data: { callId: 'call-sys', clientId: 'client-sys' } },
     });
-    assert.equal(submitted.status, 400);
+    assert.equal(submitted.status, 422);
+    assert.equal(submitted.body.error.code, 'system_event_type');
   });
 });
 

@@ -140,6 +140,16 @@ const table: Record<string, Row> = {
   'GET /v1/endpoints/{id}/deliveries': { path: () => `/v1/endpoints/${f.endpointB}/deliveries`, clientA: 404, admin: 200 },
   'POST /v1/deliveries/{id}/retry': { path: () => `/v1/deliveries/${f.deliveryB}/retry`, clientA: 404, admin: 409 /* it succeeded: nothing to retry */ },
   'GET /v1/event-types': { path: () => '/v1/event-types', clientA: 200, admin: 200 },
+  'GET /v1/event-types/{name}': { path: () => '/v1/event-types/OUTBOUND_CALL_ERROR', clientA: 200, admin: 200 },
+  // The catalog is shared by every client: only admins change it.
+  'POST /v1/event-types': {
+    path: () => '/v1/event-types',
+    body: () => ({ name: 'TENANCY_TYPE', description: 'x', schema: {}, example: { data: { callId: 'c', clientId: 'k' } } }),
+    clientA: 403,
+    admin: 201,
+  },
+  'PATCH /v1/event-types/{name}': { path: () => '/v1/event-types/TENANCY_TYPE', body: () => ({ description: 'changed' }), clientA: 403, admin: 200 },
+  'DELETE /v1/event-types/{name}': { path: () => '/v1/event-types/TENANCY_TYPE', clientA: 403, admin: 200 },
   'GET /v1/signing-key': { path: () => '/v1/signing-key', clientA: 200, admin: 200 },
   'GET /v1/signing-keys': { path: () => '/v1/signing-keys', clientA: 200, admin: 200 },
   'POST /v1/signing-keys/rotate': { path: () => '/v1/signing-keys/rotate', clientA: 403, admin: 201 },

@@ -105,6 +105,8 @@ describe('operating calls from the Temporal Web UI (real browser)', () => {
         await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
         const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
         await dialog.getByRole('button', { name: 'Select a signal' }).click();
+        // The list comes from the workflow's metadata query, answered by the worker: wait for it to fill.
+        await dialog.getByRole('option', { name: /^\s*redeliver\b/ }).waitFor();
         // Each option shows the signal's name and its description (what it takes, with an example input).
         const options = await dialog.getByRole('option').allTextContents();
         const redeliverOption = options.find((text) => text.trim().startsWith('redeliver'));

@@ -4,7 +4,7 @@ import type { OutboxNudge } from './wake-held-calls';
 import type { Pool } from '../db/pool';
 import { deliveryStatus, loadDeliveryContexts, markDeliveryFailed, recordAttempt, recordCancelledAttempt, type DeliveryContext, type DeliveryStatus } from '../db/deliveries-repo';
 import { DeliveryErrorType, retryDelayMs, type DeliverySettings } from '../delivery-settings';
-import { TEST_EVENT } from '../event-types';
+import { isTestEvent } from '../event-types';
 import { attemptDuration, deliveriesEnded, deliveryAttempts } from '../metrics';
 import { attemptFailedSignal } from '../workflows/messages';
 import type { AttemptResult, DestinationRegistry } from '../destinations/destination';
@@ -71,7 +71,7 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
   // A test event may go to an endpoint not yet active: that is how one checks it before enabling it.
   const unavailable = endpoint.deleted
     ? 'was deleted'
-    : !endpoint.active && ctx.event.eventType !== TEST_EVENT
+    : !endpoint.active && !isTestEvent(ctx.event)
       ? 'is disabled'
       : deps.destinations[endpoint.kind]
         ? null

@@ -12,7 +12,7 @@ import { holdCall, holdCallWhilePaused } from '../db/endpoint-state-repo';
 import type { DeliveryContext } from '../db/deliveries-repo';
 import type { Pool } from '../db/pool';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
-import { TEST_EVENT } from '../event-types';
+import { isTestEvent } from '../event-types';
 import { deliveriesHeld } from '../metrics';
 import type { Hold } from '../workflows/messages';
 
@@ -34,8 +34,8 @@ export async function passGate(deps: GateDeps, ctx: DeliveryContext, cancel: Abo
 
 async function holdFor(deps: GateDeps, ctx: DeliveryContext, cancel: AbortSignal): Promise<Hold | null> {
   const { endpoint, circuit } = ctx;
-  // A test event is how one checks an endpoint (even a paused or disabled one): it is never held.
-  if (ctx.event.eventType === TEST_EVENT) return null;
+  // A test event (or a type's example sent as one) is how one checks an endpoint (even a paused or disabled one): never held.
+  if (isTestEvent(ctx.event)) return null;
   // Resumed since the delivery's endpoint was read (a batch reads it at most a second earlier): not held.
   if (endpoint.pausedAt && (await holdCallWhilePaused(deps.pool, endpoint.id, ctx.callId))) {
     return { reason: 'paused', message: `endpoint ${endpoint.id} is paused${endpoint.pausedBy ? ` (by ${endpoint.pausedBy})` : ''}`, until: null };

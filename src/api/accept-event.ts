@@ -37,11 +37,11 @@ function assertRoom(outbox: Outbox): void {
  * call workflows from Postgres. The same id again with the same content is a duplicate (accepted
  * once, delivered once); with other content, or naming another client than the call's, refused.
  */
-export async function acceptEvents(deps: AcceptDeps, events: CallEvent[]): Promise<AcceptOutcome[]> {
+export async function acceptEvents(deps: AcceptDeps, events: CallEvent[], validationErrors?: (readonly unknown[] | null)[]): Promise<AcceptOutcome[]> {
   if (events.length === 0) return [];
   assertRoom(deps.outbox);
   // A key no earlier step used: an event stored before is never planned again (its replay plans nothing new).
-  const plan = await planEvents(deps.pool, events, `api/${randomUUID()}`, { withExisting: true, outbox: true });
+  const plan = await planEvents(deps.pool, events, `api/${randomUUID()}`, { withExisting: true, outbox: true, ...(validationErrors && { validationErrors }) });
   // planEvents answers in input order, one row per event (an id twice in the batch: twice).
   const planned = new Map(events.map((event, i) => [event, plan.events[i]]));
   const seen = new Map<string, CallEvent>(); // id → the batch's event taken with that id
@@ -69,8 +69,8 @@ export async function acceptEvents(deps: AcceptDeps, events: CallEvent[]): Promi
 }
 
 /** Accepts one event (POST /v1/events): a refusal is the error the API answers with (409). */
-export async function acceptEvent(deps: AcceptDeps, event: CallEvent): Promise<{ replayed: boolean }> {
-  const [outcome] = await acceptEvents(deps, [event]);
+export async function acceptEvent(deps: AcceptDeps, event: CallEvent, validationErrors?: readonly unknown[]): Promise<{ replayed: boolean }> {
+  const [outcome] = await acceptEvents(deps, [event], validationErrors && [validationErrors]);
   if (outcome?.status === 'refused') throw new ApiError(409, outcome.error.code, outcome.error.message);
   return { replayed: outcome?.status === 'duplicate' };
 }

@@ -5,6 +5,8 @@ import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import type { AppDeps } from './app';
 import { devServerUiOrigins } from '../temporal/dev-server';
 import { payloadCodecFrom } from '../temporal/payload-codec';
+import { EventCatalog } from '../catalog/event-catalog';
+import { logger } from '../logger';
 
 /** The API's dependencies as a configured process (npm start, npm run api) builds them. */
 export function appDepsFrom(
@@ -33,6 +35,7 @@ export function appDepsFrom(
     auth: services.auth,
     maxEndpointsPerClient: config.MAX_ENDPOINTS_PER_CLIENT,
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    catalog: new EventCatalog(services.pool, { ttlMs: 5_000, allowUnknownTypes: config.CATALOG_ALLOW_UNKNOWN_TYPES, logger }),
     ...(services.outbox && { outbox: services.outbox }),
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),
     ...(payloadCodec && { payloadCodec, codecCorsOrigins: config.CODEC_CORS_ORIGINS ?? devServerUiOrigins(config.TEMPORAL_UI_PORT) }),

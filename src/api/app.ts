@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
-import { EVENT_TYPES } from '../event-types';
+import { EventCatalog } from '../catalog/event-catalog';
+import { logger } from '../logger';
 import { authenticator } from './auth/authenticate';
 import { requireAdmin } from './auth/principal';
 import { codecRouter } from './routes/codec';
@@ -21,6 +22,7 @@ import { callViewRouter } from './routes/call-view';
 import { endpointHealthRouter } from './routes/endpoint-health';
 import { meRouter } from './routes/me';
 import { webhooksPageRouter } from './routes/webhooks-page';
+import { eventTypesRouter } from './routes/event-types';
 
 import type { Outbox } from './accept-event';
 import type { OutboxStatus } from '../outbox/relay';
@@ -63,6 +65,8 @@ export interface AppDeps {
   outbox?: Outbox & { status(): OutboxStatus };
   /** A batch's body at the most (POST /v1/events/batch); default 4 MiB. Each of its events is held to maxBodyBytes. */
   maxBatchBodyBytes?: number;
+  /** The event catalog (types, schemas, validation modes); one that reads `pool` every 5 s and refuses unknown types unless given. */
+  catalog?: EventCatalog;
 }
 
 const NO_RELAY: Outbox & { status(): OutboxStatus } = {
@@ -101,18 +105,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
   app.use('/v1/api-keys', apiKeysRouter({ pool: deps.pool, forget: auth.forget }));
   app.use('/v1/me', meRouter({ authRequired: (deps.auth?.mode ?? 'off') === 'on' }));
-  app.get('/v1/event-types', (_req, res) => {
-    res.json({
-      data: Object.entries(EVENT_TYPES).map(([name, t]) => ({ name, title: t.title, terminal: t.terminal, system: t.system })),
-    });
-  });
+  const catalog = deps.catalog ?? new EventCatalog(deps.pool, { ttlMs: 5_000, allowUnknownTypes: false, logger });
+  app.use('/v1/event-types', eventTypesRouter({ pool: deps.pool, catalog }));
   const temporalDeps = {
     temporal: deps.temporal,
     taskQueue: deps.taskQueue,
     signalTimeoutMs: temporalTimeoutMs,
   };
   const outbox = deps.outbox ?? NO_RELAY;
-  const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, outbox, testWaitMs: deps.testWaitMs ?? 20_000 });
+  const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, outbox, testWaitMs: deps.testWaitMs ?? 20_000, catalog });
   app.use('/v1/endpoints', operations.endpoints);
   const endpointHealth = endpointHealthRouter({ pool: deps.pool });
   app.use('/v1/endpoints', endpointHealth.endpoints);
@@ -125,10 +126,11 @@ export function createApp(deps: AppDeps): Express {
       rules: { allowHttpUrls: deps.allowHttpUrls, allowPrivateNetworks: deps.allowPrivateNetworks ?? true },
       hmacSecretOverlapMs: deps.hmacSecretOverlapMs,
       maxEndpointsPerClient: deps.maxEndpointsPerClient ?? 100,
+      catalog,
     }),
   );
   app.use(signingKeysRouter({ signingKeys: deps.signingKeys }));
-  app.use('/v1/events', eventsRouter({ pool: deps.pool, outbox, maxEventBytes: deps.maxBodyBytes }));
+  app.use('/v1/events', eventsRouter({ pool: deps.pool, outbox, maxEventBytes: deps.maxBodyBytes, catalog }));
   app.use('/v1/calls', callsRouter({ pool: deps.pool }), operations.calls);
   app.use('/v1/calls', callViewRouter({ pool: deps.pool, temporal: deps.temporal, temporalUiUrl: deps.temporalUiUrl }));
   app.use('/v1/deliveries', operations.deliveries);

@@ -10,6 +10,7 @@ import packageJson from '../../package.json';
 import { submitEventBatchSchema, submitEventSchema } from '../schemas/call-event';
 import { createEndpointSchema, updateEndpointSchema } from '../schemas/endpoint';
 import { apiKeyIdParams, createApiKeySchema, listApiKeysQuery } from '../schemas/api-key';
+import { archiveEventTypeQuery, createEventTypeBody, eventTypeNameParams, eventTypeSchema, patchEventTypeBody } from '../schemas/event-type';
 import {
   acceptedEventSchema,
   batchAcceptedSchema,
@@ -52,10 +53,10 @@ import { endpointHealthListQuery, endpointHealthQuery } from './routes/endpoint-
 import { callDeliveriesQuery, callIdParams } from './routes/calls';
 import { endpointIdParams, endpointStateBody, listEndpointsQuery, rotateSecretBody } from './routes/endpoints';
 import { eventIdParams } from './routes/events';
-import { deliveryIdParams, endpointDeliveriesQuery, recoverBody, redeliverCallBody } from './routes/operations';
+import { deliveryIdParams, endpointDeliveriesQuery, recoverBody, redeliverCallBody, testEndpointBody } from './routes/operations';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503 | 504;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 415 | 429 | 500 | 503 | 504;
 type JsonSchema = Record<string, unknown>;
 
 interface ResponseSpec {
@@ -90,6 +91,9 @@ const requestSchemas = {
   UpdateEndpoint: updateEndpointSchema,
   SubmitEvent: submitEventSchema,
   SubmitEventBatch: submitEventBatchSchema,
+  CreateEventType: createEventTypeBody,
+  TestEndpointRequest: testEndpointBody,
+  UpdateEventType: patchEventTypeBody,
   RotateSecretRequest: rotateSecretBody,
   EndpointStateRequest: endpointStateBody,
   RedeliverCallRequest: redeliverCallBody,
@@ -117,6 +121,7 @@ const responseSchemas = {
   BatchAccepted: batchAcceptedSchema,
   EventDetail: eventDetailSchema,
   EventTypeCatalog: eventTypeCatalogSchema,
+  EventType: eventTypeSchema,
   RetryAccepted: retryAcceptedSchema,
   RedeliverAccepted: redeliverAcceptedSchema,
   RecoverAccepted: recoverAcceptedSchema,
@@ -166,6 +171,7 @@ export const operations: ApiOperation[] = [
     errors: {
       403: OTHER_CLIENT,
       409: "the id was already used for a different event (idempotency_conflict), or the call is another client's (call_of_another_client)",
+      422: "the event type is not in the catalog (unknown_event_type), is archived (archived_event_type) or is callhook's own (system_event_type), or the body does not match the type's schema under `enforce` (schema_validation_failed: `details` has each problem's JSON pointer)",
       503: 'Postgres is unreachable, or OUTBOX_MAX_PENDING accepted events wait for Temporal (outbox_full): the event was not accepted; retry with the same id',
     },
   },
@@ -325,9 +331,12 @@ export const operations: ApiOperation[] = [
     method: 'post',
     path: '/v1/endpoints/{id}/test',
     operationId: 'testEndpoint',
-    summary: 'Send a WEBHOOK_TEST event to this endpoint and wait for the first attempt',
+    summary: 'Send a WEBHOOK_TEST event (or a catalog type\'s example) to this endpoint and wait for the first attempt',
+    description:
+      'With `{ "eventType": "X" }`, sends the example body of type X from the catalog instead, as a test: to this endpoint only (whatever it subscribes to, even paused or disabled), in a call whose id starts with `webhook-test-`, with `data.clientId` the endpoint\'s client.',
     tag: 'endpoints',
     params: endpointIdParams,
+    body: { schema: testEndpointBody, required: false },
     responses: [{ status: 200, description: "the first attempt's outcome", schema: testResultSchema }],
     errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT, 503: TEMPORAL_DOWN, 504: 'no attempt finished in time; the event id is in the message' },
   },
@@ -361,9 +370,56 @@ export const operations: ApiOperation[] = [
     method: 'get',
     path: '/v1/event-types',
     operationId: 'listEventTypes',
-    summary: 'The event-type catalog',
-    tag: 'events',
+    summary: 'The event catalog: every type with its description, body schema and example',
+    description: 'Built-in types first, then the types an admin registered. Client keys see the types in use (archived ones are left out).',
+    tag: 'event types',
     responses: [{ status: 200, description: 'every event type', schema: eventTypeCatalogSchema }],
+  },
+  {
+    method: 'get',
+    path: '/v1/event-types/{name}',
+    operationId: 'getEventType',
+    summary: 'One event type, with its JSON Schema and example body',
+    tag: 'event types',
+    params: eventTypeNameParams,
+    responses: [{ status: 200, description: 'the type', schema: eventTypeSchema }],
+    errors: { 400: 'not an event type name', 404: 'no such type (or archived, for a client key)' },
+  },
+  {
+    method: 'post',
+    path: '/v1/event-types',
+    operationId: 'createEventType',
+    summary: 'Register an event type (admin keys only)',
+    description:
+      'Takes effect in every API process within 5 s. `schema` is a JSON Schema (draft 2020-12) of the event `body`; `example` must validate against it. `validation` says what intake does with a body the schema refuses: `off` (nothing), `warn` (accepted; the event and the delivery log say what failed), `enforce` (422 with each problem\'s JSON pointer; nothing stored).',
+    tag: 'event types',
+    body: { schema: createEventTypeBody, required: true },
+    responses: [{ status: 201, description: 'registered', schema: eventTypeSchema, headers: { location: 'the type: `/v1/event-types/{name}`' } }],
+    errors: { 400: 'an invalid body, schema (invalid_schema) or example (invalid_example, with pointers)', 403: ADMIN_ONLY, 409: 'the name is taken (event_type_exists)' },
+  },
+  {
+    method: 'patch',
+    path: '/v1/event-types/{name}',
+    operationId: 'updateEventType',
+    summary: 'Change a registered event type (admin keys only)',
+    description: 'Any of description, schema, example, validation and status; a new schema or example is checked as at registration. `status: archived` is refused while endpoints subscribe to the type, unless `?force=true`.',
+    tag: 'event types',
+    params: eventTypeNameParams,
+    body: { schema: patchEventTypeBody, required: true },
+    responses: [{ status: 200, description: 'the type as it is now', schema: eventTypeSchema }],
+    errors: { 400: 'an invalid body, schema or example', 403: ADMIN_ONLY, 404: 'no such type', 409: 'a built-in type (builtin_event_type), or in use (event_type_in_use)' },
+  },
+  {
+    method: 'delete',
+    path: '/v1/event-types/{name}',
+    operationId: 'archiveEventType',
+    summary: 'Archive a registered event type (admin keys only)',
+    description: 'New events of it are refused and endpoints can no longer subscribe to it; past events and their deliveries stay. Refused while endpoints subscribe to it by name, unless `?force=true`.',
+    tag: 'event types',
+    params: eventTypeNameParams,
+    query: archiveEventTypeQuery,
+    responses: [{ status: 200, description: 'the archived type', schema: eventTypeSchema }],
+    errors: { 403: ADMIN_ONLY, 404: 'no such type', 409: 'a built-in type (builtin_event_type), or in use (event_type_in_use)' },
   },
   {
     method: 'get',
@@ -510,6 +566,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   404: 'not found',
   409: 'conflict',
   413: 'the body is larger than MAX_BODY_BYTES (payload_too_large)',
+  422: 'the request is well formed but cannot be taken (the code says why)',
   415: 'the body is not application/json (unsupported_media_type)',
   429: "the key's rate limit is reached (rate_limited); retry after `Retry-After` seconds",
   500: 'internal error (internal); see the server log',

@@ -153,6 +153,8 @@ export interface DeliveryLogEntry {
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
+  /** What the catalog's schema found wrong with the event's body, accepted under `warn`; null when nothing was. */
+  validationErrors: { pointer: string; message: string }[] | null;
   /** Operator actions on this delivery (redeliver, skip), oldest first. */
   actions: { action: 'redeliver' | 'skip' | 'cancel'; source: string; reason: string | null; at: string }[];
   attempts: {
@@ -203,8 +205,8 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
   const limit = filter.limit === undefined ? '' : `LIMIT ${Number(filter.limit)}`;
   const { rows } = await db.query<DeliveryLogEntry & { cursor: string }>(
     // The event's type, like the attempts and actions, is read per delivery of the page, after ORDER BY … LIMIT:
-    // a join would read the event of every delivery the filter matches (a week of an endpoint's), then sort.
-    `SELECT d.id, d.event_id AS "eventId", (SELECT e.event_type FROM events e WHERE e.id = d.event_id) AS "eventType", d.endpoint_id AS "endpointId",
+    // a plain join would read the event of every delivery the filter matches (a week of an endpoint's), then sort.
+    `SELECT d.id, d.event_id AS "eventId", e.event_type AS "eventType", e.validation_errors AS "validationErrors", d.endpoint_id AS "endpointId",
             d.call_id AS "callId", d.status, d.attempt_count AS "attemptCount",
             d.last_status_code AS "lastStatusCode", d.last_error AS "lastError",
             to_json(d.created_at) #>> '{}' AS "createdAt", to_json(d.updated_at) #>> '{}' AS "updatedAt",
@@ -217,8 +219,9 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
             COALESCE((SELECT json_agg(json_build_object(
                 'action', x.action, 'source', x.source, 'reason', x.reason, 'at', x.created_at) ORDER BY x.id)
               FROM delivery_actions x WHERE x.delivery_id = d.id), '[]'::json) AS actions
-     FROM deliveries d
-     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.seq ${limit}`,
+     FROM (SELECT d.* FROM deliveries d ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.seq ${limit}) d
+     CROSS JOIN LATERAL (SELECT e.event_type, e.validation_errors FROM events e WHERE e.id = d.event_id) e
+     ORDER BY d.seq`,
     params,
   );
   return rows;

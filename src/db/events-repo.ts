@@ -11,6 +11,8 @@ export interface StoredEvent {
   payloadHash: string;
   receivedAt: string;
   signaledAt: string | null;
+  /** What the catalog's schema found wrong with the body, accepted under `warn`; null when nothing was. */
+  validationErrors: { pointer: string; message: string }[] | null;
 }
 
 interface EventRow {
@@ -22,6 +24,7 @@ interface EventRow {
   payload_hash: string;
   received_at: Date;
   signaled_at: Date | null;
+  validation_errors: { pointer: string; message: string }[] | null;
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
@@ -34,6 +37,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     payloadHash: row.payload_hash,
     receivedAt: row.received_at.toISOString(),
     signaledAt: row.signaled_at?.toISOString() ?? null,
+    validationErrors: row.validation_errors,
   };
 }
 

@@ -83,19 +83,24 @@ export async function planEvents(
   db: Queryable,
   events: CallEvent[],
   planKey: string,
-  options: { withExisting?: boolean; outbox?: boolean } = {},
+  options: {
+    withExisting?: boolean;
+    outbox?: boolean;
+    /** Per event (in order), what the catalog's schema found wrong with an event accepted under `warn`; stored with it. */
+    validationErrors?: (readonly unknown[] | null)[];
+  } = {},
 ): Promise<EventPlan> {
   if (events.length === 0) return { events: [], knownCall: false, pending: [] };
   const { rows } = await db.query<EventRow | ({ what: 'delivery' } & LaneItemRow)>({
     // Prepared once per connection: it runs for every event.
     name: 'plan-events',
     text: `WITH input AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::text[])
-         WITH ORDINALITY AS i(id, call_id, client_id, event_type, payload, payload_hash, occurred_at, target, n)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::json[], $6::text[], $7::timestamptz[], $8::text[], $14::jsonb[])
+         WITH ORDINALITY AS i(id, call_id, client_id, event_type, payload, payload_hash, occurred_at, target, validation_errors, n)
      ),
      stored AS (
-       INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at, signaled_at)
-       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now(), CASE WHEN $13 THEN NULL ELSE now() END FROM input i
+       INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at, signaled_at, validation_errors)
+       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now(), CASE WHEN $13 THEN NULL ELSE now() END, validation_errors FROM input i
        -- A call's events all name one client, so any one of them tells the call's client (one index probe);
        -- for a call new to Postgres, the batch's first event of the call does.
        WHERE COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1),
@@ -156,6 +161,10 @@ export async function planEvents(
       ALL_EVENTS,
       options.withExisting ?? false,
       options.outbox ?? false,
+      events.map((_, i) => {
+        const errors = options.validationErrors?.[i];
+        return errors && errors.length > 0 ? JSON.stringify(errors) : null;
+      }),
     ],
   });
   const pending = rows.filter((r): r is { what: 'delivery' } & LaneItemRow => r.what === 'delivery').map(toLaneItem);

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { CALL_EVENT_TYPE_NAMES, EVENT_TYPE_NAMES } from '../event-types';
+
+/**
+ * Event type names: upper snake case, as the built-in ones (`OUTBOUND_CALL_ERROR`). Which names
+ * intake takes is the event catalog's to say (src/catalog/event-catalog.ts): the built-in types
+ * and those an admin registered.
+ */
+export const EVENT_TYPE_NAME_PATTERN = /^[A-Z][A-Z0-9_]{2,63}$/;
+export const eventTypeNameSchema = z
+  .string()
+  .regex(EVENT_TYPE_NAME_PATTERN, 'an event type name is 3 to 64 characters of A-Z, 0-9 and _, starting with a letter (OUTBOUND_CALL_ERROR)');
 
 /** One entry of `body.errors`, as the seeds' receivers read it. */
 export const callErrorSchema = z
@@ -43,7 +52,7 @@ export const eventIdSchema = z
 export const submitEventSchema = z
   .object({
     id: eventIdSchema.optional().describe('Idempotency key; generated when absent. The same id is accepted once.'),
-    eventType: z.enum(CALL_EVENT_TYPE_NAMES),
+    eventType: eventTypeNameSchema.describe('A type of the event catalog (GET /v1/event-types)'),
     occurredAt: isoInstantSchema.optional(),
     body: z
       .object({
@@ -70,7 +79,7 @@ export const eventBatchEnvelopeSchema = z.object({ events: z.array(z.unknown()).
 /** A call event as callhook carries it: every field filled in. It is what the workflow is signalled with. */
 export const callEventSchema = z.object({
   id: eventIdSchema,
-  eventType: z.enum(EVENT_TYPE_NAMES),
+  eventType: eventTypeNameSchema,
   occurredAt: z.iso.datetime({ offset: true }),
   body: z.object({
     data: callDataSchema,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { refusedLiteral } from '../destinations/private-addresses';
-import { ALL_EVENTS, SUBSCRIBABLE_EVENT_TYPE_NAMES } from '../event-types';
+import { ALL_EVENTS } from '../event-types';
+import { eventTypeNameSchema } from './call-event';
 
 import { endpointKindSchema, type EndpointKind } from './endpoint-kind';
 
@@ -87,10 +88,11 @@ export const endpointAuthSchema = z.discriminatedUnion('type', [noneAuth, bearer
 export type EndpointAuth = z.infer<typeof endpointAuthSchema>;
 export type AuthType = EndpointAuth['type'];
 
+/** Event types by name (the catalog's: the API checks each is there and not archived), or `*`. */
 export const subscriptionSchema = z
-  .array(z.union([z.enum(SUBSCRIBABLE_EVENT_TYPE_NAMES), z.literal(ALL_EVENTS)]))
+  .array(z.union([eventTypeNameSchema, z.literal(ALL_EVENTS)]))
   .min(1)
-  .max(SUBSCRIBABLE_EVENT_TYPE_NAMES.length + 1)
+  .max(200)
   .refine((events) => new Set(events).size === events.length, 'events must not repeat')
   .refine((events) => !events.includes(ALL_EVENTS) || events.length === 1, `"${ALL_EVENTS}" stands alone`);
 

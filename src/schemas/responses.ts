@@ -12,8 +12,8 @@ import type { CircuitView } from '../db/endpoint-circuit-repo';
 import type { EndpointHealth } from '../db/endpoint-health-repo';
 import type { PublishedSigningKey } from '../destinations/signing/signing-keys';
 import type { Rotation } from '../endpoint-auth';
-import { EVENT_TYPE_NAMES } from '../event-types';
 import { callEventSchema } from './call-event';
+import { eventTypeSchema, schemaErrorSchema } from './event-type';
 import { endpointKindSchema } from './endpoint';
 
 /** An instant as the API writes it: ISO 8601 with `Z` or an offset (Postgres writes `+00:00`). */
@@ -138,6 +138,7 @@ export const deliveryLogEntrySchema = z.strictObject({
   createdAt: timestamp,
   updatedAt: timestamp,
   endedAt: timestamp.nullable(),
+  validationErrors: z.array(schemaErrorSchema).nullable().describe("what the event type's schema found wrong with the body (validation `warn`); null when nothing was"),
   actions: z.array(deliveryActionSchema),
   attempts: z.array(deliveryAttemptSchema),
 });
@@ -151,6 +152,7 @@ export const acceptedEventSchema = z.strictObject({
   id: z.string().describe('the event id: the one sent, or a generated `evt_…`'),
   callId: z.string(),
   workflowId: z.string().describe('the call\'s Temporal workflow id (= callId)'),
+  validationErrors: z.array(schemaErrorSchema).optional().describe("what the type's schema found wrong with the body, when its validation is `warn` (accepted all the same)"),
 });
 
 export const batchItemResultSchema = z.strictObject({
@@ -159,6 +161,7 @@ export const batchItemResultSchema = z.strictObject({
   callId: z.string().nullable(),
   status: z.enum(['accepted', 'duplicate', 'refused']).describe('`duplicate`: this id was accepted before with the same content (delivered once)'),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional().describe('why it was refused'),
+  validationErrors: z.array(schemaErrorSchema).optional().describe("accepted under `warn`: what the type's schema found wrong"),
 });
 export const batchAcceptedSchema = z.strictObject({
   accepted: z.number().int(),
@@ -174,18 +177,12 @@ export const eventDetailSchema = z.strictObject({
   eventType: z.string(),
   receivedAt: timestamp,
   payload: callEventSchema.describe('the event as accepted, every field filled in (`targetEndpointId`: test events only)'),
+  validationErrors: z.array(schemaErrorSchema).nullable().describe("what the event type's schema found wrong with the body (validation `warn`); null when nothing was"),
   deliveries: z.array(deliveryLogEntrySchema),
 });
 
 export const eventTypeCatalogSchema = z.strictObject({
-  data: z.array(
-    z.strictObject({
-      name: z.enum(EVENT_TYPE_NAMES),
-      title: z.string(),
-      terminal: z.boolean().describe('no event follows it in a call'),
-      system: z.boolean().describe('emitted by callhook itself, not submitted; not part of the `*` subscription'),
-    }),
-  ),
+  data: z.array(eventTypeSchema).describe('built-in types first, then registered ones by name; clients do not see archived ones'),
 });
 
 // ---- operator actions
@@ -252,7 +249,7 @@ export type ResponseTypesAgree = [
   Assert<
     Agree<
       Omit<z.infer<typeof eventDetailSchema>, 'deliveries'>,
-      Pick<StoredEvent, 'id' | 'callId' | 'clientId' | 'eventType' | 'receivedAt' | 'payload'>
+      Pick<StoredEvent, 'id' | 'callId' | 'clientId' | 'eventType' | 'receivedAt' | 'payload' | 'validationErrors'>
     >
   >,
   Assert<Agree<z.infer<typeof rotatedSecretSchema>['previousSecretExpiresAt'], Rotation['previousSecretExpiresAt']>>,

@@ -26,6 +26,8 @@ import { assertMayActFor, principalOf, type Principal } from '../auth/principal'
 import { visibleEndpoint, visibleEndpointsPage } from '../endpoint-access';
 import { authView, createdEndpointView, endpointView } from '../endpoint-view';
 import { parse } from '../validate';
+import type { EventCatalog } from '../../catalog/event-catalog';
+import { ALL_EVENTS, TEST_EVENT } from '../../event-types';
 
 export const endpointIdParams = z.object({ id: z.string().regex(/^ep_[0-9a-f]{32}$/, 'not an endpoint id') });
 
@@ -90,6 +92,21 @@ export interface EndpointsRouterDeps {
   hmacSecretOverlapMs: number;
   /** Live endpoints one client may have. */
   maxEndpointsPerClient: number;
+  /** The event catalog: an endpoint subscribes to its types (not archived ones) or to `*`. */
+  catalog: EventCatalog;
+}
+
+/** 400 naming each subscribed type the catalog does not have, or has archived (an endpoint keeps an archived type it had). */
+async function assertSubscribable(catalog: EventCatalog, events: readonly string[], kept: readonly string[] = []): Promise<void> {
+  const problems: { path: string; message: string }[] = [];
+  for (const [index, name] of events.entries()) {
+    if (name === ALL_EVENTS || kept.includes(name)) continue;
+    const type = await catalog.get(name);
+    if (!type) problems.push({ path: `events.${index}`, message: `${name} is not in the event catalog (GET /v1/event-types)` });
+    else if (type.status === 'archived') problems.push({ path: `events.${index}`, message: `${name} is archived` });
+    else if (name === TEST_EVENT) problems.push({ path: `events.${index}`, message: `${name} goes to one endpoint when it is tested; it cannot be subscribed to` });
+  }
+  if (problems.length > 0) throw invalid(problems);
 }
 
 export function endpointsRouter(deps: EndpointsRouterDeps): Router {
@@ -114,6 +131,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
     };
     const authInput = body.auth ?? { type: 'none' as const };
     assertValid({ ...fields, auth: authInput }, deps.rules);
+    await assertSubscribable(deps.catalog, fields.events);
     const created = await inTransaction(deps.pool, async (db) => {
       const count = await countClientEndpointsLocked(db, fields.clientId);
       if (count >= deps.maxEndpointsPerClient) {
@@ -140,6 +158,10 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
   router.patch('/:id', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
     const patch = parse(updateEndpointSchema, req.body, 'body');
+    if (patch.events) {
+      const current = await visibleEndpoint(deps.pool, res, id);
+      await assertSubscribable(deps.catalog, patch.events, current.events);
+    }
     const updated = await inTransaction(deps.pool, async (db) => {
       const current = await visibleEndpoint(db, res, id, true);
       const next = {

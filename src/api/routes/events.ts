@@ -9,6 +9,8 @@ import { ApiError, notFound } from '../errors';
 import { assertMayActFor, assertVisible, principalOf } from '../auth/principal';
 import { acceptEvent, acceptEvents, type Outbox } from '../accept-event';
 import { parse } from '../validate';
+import type { EventCatalog } from '../../catalog/event-catalog';
+import type { SchemaError } from '../../schemas/event-type';
 import type { z as zod } from 'zod';
 import type { batchItemResultSchema } from '../../schemas/responses';
 
@@ -19,6 +21,22 @@ export interface EventsDeps {
   outbox: Outbox;
   /** An event's JSON at the most (MAX_BODY_BYTES): in a batch, a larger one is refused alone. */
   maxEventBytes: number;
+  /** Which event types intake takes, and how it checks their bodies. */
+  catalog: EventCatalog;
+}
+
+/** The catalog's verdict on an event: its warnings (under `warn`), or the refusal the API answers with. */
+async function checkAgainstCatalog(catalog: EventCatalog, event: CallEvent, at: string): Promise<SchemaError[]> {
+  const verdict = await catalog.check(event.eventType, event.body);
+  if (verdict.accept) return verdict.warnings;
+  throw new ApiError(
+    verdict.status,
+    verdict.code,
+    verdict.message,
+    verdict.errors
+      ? verdict.errors.map((e) => ({ path: `${at}.body${e.pointer.replaceAll('/', '.')}`, pointer: `/body${e.pointer}`, message: e.message }))
+      : [{ path: `${at}.eventType`, message: verdict.message }],
+  );
 }
 
 type BatchItemResult = zod.infer<typeof batchItemResultSchema>;
@@ -29,8 +47,14 @@ export function eventsRouter(deps: EventsDeps): Router {
   router.post('/', async (req, res) => {
     const event = toCallEvent(parse(submitEventSchema, req.body, 'body'));
     assertMayActFor(principalOf(res), event.body.data.clientId, 'body.body.data.clientId');
-    const { replayed } = await acceptEvent(deps, event);
-    const accepted = { id: event.id, callId: event.body.data.callId, workflowId: event.body.data.callId };
+    const warnings = await checkAgainstCatalog(deps.catalog, event, 'body');
+    const { replayed } = await acceptEvent(deps, event, warnings);
+    const accepted = {
+      id: event.id,
+      callId: event.body.data.callId,
+      workflowId: event.body.data.callId,
+      ...(warnings.length > 0 && { validationErrors: warnings }),
+    };
     if (replayed) res.set('idempotent-replayed', 'true');
     res.status(202).json(accepted);
   });
@@ -40,15 +64,16 @@ export function eventsRouter(deps: EventsDeps): Router {
     const { events: items } = parse(eventBatchEnvelopeSchema, req.body, 'body');
     const principal = principalOf(res);
     const results: BatchItemResult[] = [];
-    const valid: { index: number; event: CallEvent }[] = [];
-    items.forEach((item, index) => {
+    const valid: { index: number; event: CallEvent; warnings: SchemaError[] }[] = [];
+    for (const [index, item] of items.entries()) {
       try {
         if (JSON.stringify(item).length > deps.maxEventBytes) {
           throw new ApiError(413, 'payload_too_large', `the event is larger than MAX_BODY_BYTES (${deps.maxEventBytes} bytes)`);
         }
         const event = toCallEvent(parse(submitEventSchema, item, 'body'));
         assertMayActFor(principal, event.body.data.clientId, `events.${index}.body.data.clientId`);
-        valid.push({ index, event });
+        const warnings = await checkAgainstCatalog(deps.catalog, event, `events.${index}`);
+        valid.push({ index, event, warnings });
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         const id = typeof (item as { id?: unknown })?.id === 'string' ? (item as { id: string }).id : null;
@@ -58,11 +83,18 @@ export function eventsRouter(deps: EventsDeps): Router {
           : err.message;
         results[index] = { index, id, callId: typeof callId === 'string' ? callId : null, status: 'refused', error: { code: err.code, message } };
       }
-    });
-    const outcomes = await acceptEvents(deps, valid.map((v) => v.event));
+    }
+    const outcomes = await acceptEvents(deps, valid.map((v) => v.event), valid.map((v) => v.warnings));
     outcomes.forEach((outcome, i) => {
-      const { index } = valid[i]!;
-      results[index] = { index, id: outcome.id, callId: outcome.callId, status: outcome.status, ...(outcome.status === 'refused' && { error: outcome.error }) };
+      const { index, warnings } = valid[i]!;
+      results[index] = {
+        index,
+        id: outcome.id,
+        callId: outcome.callId,
+        status: outcome.status,
+        ...(outcome.status === 'refused' && { error: outcome.error }),
+        ...(outcome.status === 'accepted' && warnings.length > 0 && { validationErrors: warnings }),
+      };
     });
     const count = (status: BatchItemResult['status']) => results.filter((r) => r.status === status).length;
     res.status(200).json({ accepted: count('accepted'), duplicates: count('duplicate'), refused: count('refused'), results });
@@ -81,6 +113,7 @@ export function eventsRouter(deps: EventsDeps): Router {
       eventType: event.eventType,
       receivedAt: event.receivedAt,
       payload: event.payload,
+      validationErrors: event.validationErrors,
       deliveries: deliveries.map(({ cursor: _cursor, ...entry }) => entry),
     });
   });

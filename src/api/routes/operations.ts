@@ -12,7 +12,8 @@ import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/recove
 import { requestRedelivery } from '../../client';
 import { TEST_EVENT } from '../../event-types';
 import { deliveryId, newId } from '../../ids';
-import { isoInstantSchema, type CallEvent } from '../../schemas/call-event';
+import { eventTypeNameSchema, isoInstantSchema, type CallEvent } from '../../schemas/call-event';
+import type { EventCatalog } from '../../catalog/event-catalog';
 import { acceptEvent, type Outbox } from '../accept-event';
 import { ApiError, notFound } from '../errors';
 import { callTemporal, type TemporalDeps } from '../temporal-call';
@@ -28,7 +29,14 @@ export interface OperationsDeps extends TemporalDeps {
   outbox: Outbox;
   /** How long `POST /v1/endpoints/:id/test` waits for the first attempt's outcome. */
   testWaitMs: number;
+  /** Where the examples of `POST /v1/endpoints/:id/test { eventType }` come from. */
+  catalog: EventCatalog;
 }
+
+/** `POST /v1/endpoints/:id/test`: the test event, or the example of a catalog type. */
+export const testEndpointBody = z
+  .object({ eventType: eventTypeNameSchema.optional().describe("Send this catalog type's example (marked as a test) instead of WEBHOOK_TEST") })
+  .strict();
 
 // Postgres has no year 0 and takes offsets up to ±15:59 (zod takes both): see isoInstantSchema.
 const isoInstant = isoInstantSchema;
@@ -114,14 +122,23 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
 
   endpoints.post('/:id/test', async (req, res) => {
     const { id } = parse(endpointIdParams, req.params, 'path');
+    const { eventType } = parse(testEndpointBody, req.body ?? {}, 'body');
     const endpoint = await visibleEndpoint(deps.pool, res, id);
-    const event: CallEvent = {
+    const callId = `webhook-test-${randomUUID()}`;
+    let event: CallEvent = {
       id: newId('evt'),
       eventType: TEST_EVENT,
       occurredAt: new Date().toISOString(),
-      body: { data: { callId: `webhook-test-${randomUUID()}`, clientId: endpoint.clientId, callStatus: 'TEST' }, errors: [] },
+      body: { data: { callId, clientId: endpoint.clientId, callStatus: 'TEST' }, errors: [] },
       targetEndpointId: endpoint.id,
     };
+    if (eventType !== undefined && eventType !== TEST_EVENT) {
+      const type = await deps.catalog.get(eventType);
+      if (!type || type.status === 'archived') throw new ApiError(400, 'invalid_request', `${eventType} is not in the event catalog`, [{ path: 'body.eventType', message: 'not in the event catalog (GET /v1/event-types)' }]);
+      // The type's example, as the call of a test (its callId says so) of this endpoint's client, to this endpoint only.
+      const example = type.example as { data?: Record<string, unknown>; errors?: CallEvent['body']['errors'] };
+      event = { ...event, eventType, body: { data: { ...example.data, callId, clientId: endpoint.clientId }, errors: example.errors ?? [] } };
+    }
     await acceptEvent(deps, event);
     const attempt = await firstAttempt(deps.pool, deliveryId(event.id, endpoint.id), deps.testWaitMs);
     if (!attempt) throw new ApiError(504, 'test_timeout', `no attempt finished within ${deps.testWaitMs} ms; see GET /v1/events/${event.id}`);
