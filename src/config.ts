@@ -196,6 +196,14 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean))),
+  /** Origins that may frame the Webhooks page (portal links embedded in a platform's dashboard), comma-separated; none unless given. */
+  PORTAL_FRAME_ANCESTORS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? [] : v.split(',').map((o) => o.trim()).filter(Boolean)))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'each origin as https://host[:port], comma-separated'))),
+  /** The page's public address, for the URLs of portal links (https://webhooks.example.com); the address a request came to when unset. */
+  PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Requests per key: `100/s`, `6000/m` or `off`. */
   RATE_LIMIT_CLIENT_KEY: rateLimit.default(100),
   RATE_LIMIT_ADMIN_KEY: rateLimit.default(0),

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 
-/** Opaque, prefixed ids: the prefix says what an id names (ep_, evt_, dlv_). */
-export function newId(prefix: 'ep' | 'evt'): string {
+/** Opaque, prefixed ids: the prefix says what an id names (ep_, evt_, dlv_, pl_: a portal link). */
+export function newId(prefix: 'ep' | 'evt' | 'pl'): string {
   return `${prefix}_${randomUUID().replaceAll('-', '')}`;
 }
 

@@ -118,7 +118,8 @@ describe('event catalog', () => {
     });
     assert.equal(badExample.status, 400);
     assert.equal(badExample.body.error.code, 'invalid_example');
-    assert.deepEqual(badExample.body.error.details.map((d: { pointer: string }) => d.pointer).sort(), ['/data/appointmentAt', '/data/channel']);
+    assert.deepEqual(badExample.body.error.details.map((d: { pointer: string }) => d.pointer).sort(), ['/example/data/appointmentAt', '/example/data/channel']);
+    assert.deepEqual(badExample.body.error.details.map((d: { path: string }) => d.path).sort(), ['body.example.data.appointmentAt', 'body.example.data.channel']);
     const notAnEvent = await h.api('POST', '/v1/event-types', { name: 'NOT_AN_EVENT', description: 'x', schema: {}, example: { data: {} } });
     assert.equal(notAnEvent.body.error.code, 'invalid_example', 'an example must be an event body (data.callId, data.clientId)');
     assert.equal((await h.api('POST', '/v1/event-types', { name: 'bad name', description: 'x', schema: {}, example: appointmentExample })).status, 400);

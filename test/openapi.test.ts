@@ -10,6 +10,8 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import packageJson from '../package.json';
 import { createApp } from '../src/api/app';
+import { PortalTokens } from '../src/auth/portal-tokens';
+import { KeyRing } from '../src/crypto/key-ring';
 import { openApiDocument, openApiJson, operations } from '../src/api/openapi';
 import type { Pool } from '../src/db/pool';
 import type { SigningKeyRing } from '../src/destinations/signing/signing-keys';
@@ -54,6 +56,9 @@ const ROUTES = [
   'POST /v1/api-keys',
   'GET /v1/api-keys',
   'DELETE /v1/api-keys/{id}',
+  'POST /v1/portal-links',
+  'GET /v1/portal-links',
+  'DELETE /v1/portal-links/{id}',
   'GET /v1/me',
   'GET /v1/calls/{callId}',
   'GET /v1/endpoints/{id}/health',
@@ -146,6 +151,7 @@ describe('the document', () => {
 
   test('documents exactly the routes the Express app answers', () => {
     const app = createApp({
+      portal: { tokens: new PortalTokens(KeyRing.parse(KeyRing.generateText('k'))) },
       pool: {} as Pool,
       temporal: {} as Client,
       taskQueue: 'unused',

@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { eventually } from './helpers/eventually';
-import { Harness } from './helpers/harness';
+import { Harness, TEST_SECRETS_KEY_RING } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
+import { PortalTokens } from '../src/auth/portal-tokens';
+import { KeyRing } from '../src/crypto/key-ring';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 let h: Harness;
@@ -24,6 +26,11 @@ interface Fixtures {
   eventB: string;
   callB: string;
   deliveryB: string;
+  /** Portal link tokens of client A: manage, read-only; and ones that must not work. */
+  portalManageA: string;
+  portalReadA: string;
+  portalBroken: { what: string; token: string; code: string }[];
+  portalLinkBId: string;
 }
 let f: Fixtures;
 
@@ -71,7 +78,46 @@ before(async () => {
     const log = await call('GET', `/v1/calls/${callB}/deliveries`, b.key);
     return log.body.data?.[0]?.status === 'succeeded' ? (log.body.data[0].id as string) : undefined;
   }, "client B's delivery");
-  f = { keyA: a.key, keyB: b.key, keyBId: b.id, revokedA: revoked.key, endpointA, endpointB, eventB: accepted.body.id, callB, deliveryB };
+  const link = async (clientId: string, capabilities: 'read' | 'manage') => {
+    const response = await call('POST', '/v1/portal-links', ADMIN, { clientId, capabilities });
+    assert.equal(response.status, 201, JSON.stringify(response.body));
+    return response.body as { id: string; token: string; expiresAt: string };
+  };
+  const [manageA, readA, revokedLinkA, linkB] = [await link('client-a', 'manage'), await link('client-a', 'read'), await link('client-a', 'manage'), await link('client-b', 'manage')];
+  assert.equal((await call('DELETE', `/v1/portal-links/${revokedLinkA.id}`, ADMIN)).status, 200);
+  // Tokens that must not work: signed by this callhook but expired; signed with another key of the same id; one
+  // whose claims were changed (client B) and re-signed with a guessed key; alg none; and a revoked link's.
+  const ours = new PortalTokens(TEST_SECRETS_KEY_RING);
+  const claims = { linkId: manageA.id, clientId: 'client-a', capabilities: 'manage' as const, theme: null };
+  const expired = await ours.sign({ ...claims, expiresAt: new Date(Date.now() - 60_000) });
+  const otherRing = KeyRing.parse(KeyRing.generateText(TEST_SECRETS_KEY_RING.keys[0]!.id));
+  const forged = await new PortalTokens(otherRing).sign({ ...claims, expiresAt: new Date(Date.now() + 3_600_000) });
+  const [header, payload] = manageA.token.split('.') as [string, string, string];
+  const changed = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'client-b' })).toString('base64url');
+  const resigned = `${header}.${changed}.${forged.split('.')[2]}`;
+  const none = `${Buffer.from(JSON.stringify({ alg: 'none', kid: TEST_SECRETS_KEY_RING.keys[0]!.id })).toString('base64url')}.${payload}.sig`;
+  const portalBroken = [
+    { what: 'an expired portal token', token: expired, code: 'portal_link_expired' },
+    { what: 'a forged portal token', token: forged, code: 'unauthorized' },
+    { what: 'a re-signed portal token', token: resigned, code: 'unauthorized' },
+    { what: 'an alg-none portal token', token: none, code: 'unauthorized' },
+    { what: 'a revoked portal link', token: revokedLinkA.token, code: 'unauthorized' },
+  ];
+  f = {
+    keyA: a.key,
+    keyB: b.key,
+    keyBId: b.id,
+    revokedA: revoked.key,
+    endpointA,
+    endpointB,
+    eventB: accepted.body.id,
+    callB,
+    deliveryB,
+    portalManageA: manageA.token,
+    portalReadA: readA.token,
+    portalBroken,
+    portalLinkBId: linkB.id,
+  };
 });
 
 after(async () => {
@@ -156,11 +202,15 @@ const table: Record<string, Row> = {
   'POST /v1/api-keys': { path: () => '/v1/api-keys', body: () => ({ kind: 'client', clientId: 'client-a', name: 'more' }), clientA: 403, admin: 201 },
   'GET /v1/api-keys': { path: () => '/v1/api-keys', clientA: 403, admin: 200 },
   'DELETE /v1/api-keys/{id}': { path: () => `/v1/api-keys/${f.keyBId}`, clientA: 403, admin: 200, last: true },
+  'POST /v1/portal-links': { path: () => '/v1/portal-links', body: () => ({ clientId: 'client-b', capabilities: 'read' }), clientA: 403, admin: 201 },
+  'GET /v1/portal-links': { path: () => '/v1/portal-links', clientA: 403, admin: 200 },
+  'DELETE /v1/portal-links/{id}': { path: () => `/v1/portal-links/${f.portalLinkBId}`, clientA: 403, admin: 200, last: true },
   'GET /v1/me': {
     path: () => '/v1/me',
     clientA: 200,
     admin: 200,
-    check: (body: unknown) => assert.deepEqual(body, { role: 'client', clientId: 'client-a', authRequired: true }),
+    check: (body: { role: string; clientId: string; authRequired: boolean }) =>
+      assert.deepEqual({ role: body.role, clientId: body.clientId, authRequired: body.authRequired }, { role: 'client', clientId: 'client-a', authRequired: true }),
   },
   'GET /v1/calls/{callId}': { path: () => `/v1/calls/${f.callB}`, clientA: 404, admin: 200 },
   'GET /v1/endpoints/{id}/health': { path: () => `/v1/endpoints/${f.endpointB}/health`, clientA: 404, admin: 200 },
@@ -211,6 +261,59 @@ test('no key, a wrong key or a revoked key: every /v1 route answers 401 and chan
     }
   }
   assert.equal(await databaseDigest(), digest, 'refused requests changed the database');
+});
+
+test('portal tokens that must not work (expired, forged, re-signed, alg none, revoked): every /v1 route answers 401 and changes nothing', async () => {
+  const digest = await databaseDigest();
+  for (const route of await documentedRoutes()) {
+    if (PUBLIC.has(route)) continue;
+    const row = table[route]!;
+    for (const { what, token, code } of f.portalBroken) {
+      const response = await call(route.split(' ')[0]!, row.path(), token, row.body?.());
+      assert.equal(response.status, 401, `${route} with ${what}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error.code, code, `${route} with ${what}`);
+    }
+  }
+  assert.equal(await databaseDigest(), digest, 'refused requests changed the database');
+});
+
+test("a manage portal link of client A acts exactly as client A's key: B's objects 404 or 403, and nothing changes", async () => {
+  const digest = await databaseDigest();
+  for (const route of await documentedRoutes()) {
+    if (PUBLIC.has(route)) continue;
+    const row = table[route]!;
+    const response = await call(route.split(' ')[0]!, row.path(), f.portalManageA, row.body?.());
+    assert.equal(response.status, row.clientA, `${route}: ${JSON.stringify(response.body)}`);
+    if (response.status === 403) assert.equal(response.body.error.code, 'forbidden');
+    row.check?.(response.body);
+  }
+  assert.equal(await databaseDigest(), digest, "the portal link's requests changed the database");
+  // A's own objects: readable and changeable.
+  assert.equal((await call('GET', `/v1/endpoints/${f.endpointA}`, f.portalManageA)).status, 200);
+  assert.equal((await call('PATCH', `/v1/endpoints/${f.endpointA}`, f.portalManageA, { description: 'from the portal' })).status, 200);
+  const me = await call('GET', '/v1/me', f.portalManageA);
+  assert.deepEqual([me.body.role, me.body.clientId, me.body.portal.capabilities], ['client', 'client-a', 'manage']);
+});
+
+test('a read-only portal link reads what client A may read, and every write answers 403 read_only_link', async () => {
+  const digest = await databaseDigest();
+  for (const route of await documentedRoutes()) {
+    if (PUBLIC.has(route)) continue;
+    const row = table[route]!;
+    const method = route.split(' ')[0]!;
+    const response = await call(method, row.path(), f.portalReadA, row.body?.());
+    if (method === 'GET') {
+      assert.equal(response.status, row.clientA, `${route}: ${JSON.stringify(response.body)}`);
+      row.check?.(response.body);
+    } else {
+      assert.equal(response.status, 403, `${route}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error.code, 'read_only_link', route);
+    }
+  }
+  // Its own client's objects too: readable, not changeable.
+  assert.equal((await call('GET', `/v1/endpoints/${f.endpointA}`, f.portalReadA)).status, 200);
+  assert.equal((await call('PATCH', `/v1/endpoints/${f.endpointA}`, f.portalReadA, { description: 'no' })).status, 403);
+  assert.equal(await databaseDigest(), digest, 'the read-only link changed the database');
 });
 
 test("client A's key against client B's objects: 404 (never their existence) or 403, and nothing changes", async () => {

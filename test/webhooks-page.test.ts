@@ -7,7 +7,8 @@
  * Skipped when there is no chromium (set CHROMIUM_PATH, or `apt-get install -y chromium`).
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
@@ -464,6 +465,151 @@ describe('the Webhooks page (real browser)', () => {
       assert.deepEqual(problems, []);
     } finally {
       await context.close();
+    }
+  });
+  test('the Event Catalog: register a type with a schema (a bad example refused with its path), subscribe an endpoint to it, send its example', { timeout: 180_000 }, async (t) => {
+    if (missing || !h) return t.skip(missing ?? 'harness not started');
+    const clientId = `client-catalog-${Date.now()}`;
+    const receiver = await Receiver.start(() => ({ status: 200, body: 'ok-catalog' }));
+    const { context, page, problems } = await openPage(h.baseUrl);
+    try {
+      await page.getByText('Open API: no key required').waitFor();
+      await pickClient(page, clientId);
+      await page.getByRole('tab', { name: 'Event Catalog' }).click();
+      const catalog = page.getByRole('tabpanel', { name: 'Event Catalog' });
+      // The built-in types, each with its schema and example.
+      const builtin = catalog.locator('#type-OUTBOUND_CALL_ERROR');
+      await builtin.getByText('Schema of the body').click();
+      assert.match((await builtin.getByLabel('JSON Schema of OUTBOUND_CALL_ERROR').textContent()) ?? '', /"callId"/);
+
+      // Register a type; a bad example is refused, with the path of each problem.
+      await catalog.getByText('Register an event type').click();
+      const form = catalog.getByRole('form', { name: 'Register an event type' });
+      await form.getByLabel('Name').fill('PAGE_APPOINTMENT');
+      await form.getByLabel('Description').fill('An appointment booked during the call.');
+      await form.getByLabel('Validation').selectOption('enforce');
+      const schema = {
+        type: 'object',
+        required: ['data'],
+        properties: { data: { type: 'object', required: ['callId', 'clientId', 'appointmentAt'], properties: { appointmentAt: { type: 'string', format: 'date-time' } } } },
+      };
+      await form.getByLabel('Schema of the body (JSON Schema, draft 2020-12)').fill(JSON.stringify(schema));
+      await form.getByLabel('Example body').fill(JSON.stringify({ data: { callId: 'c1', clientId: 'k1', appointmentAt: 'tomorrow' } }));
+      await form.getByRole('button', { name: 'Register' }).click();
+      await form.getByText('body.example.data.appointmentAt').waitFor();
+      await form.getByLabel('Example body').fill(JSON.stringify({ data: { callId: 'c1', clientId: 'k1', appointmentAt: '2026-12-24T10:00:00Z' } }));
+      await form.getByRole('button', { name: 'Register' }).click();
+      const registered = catalog.locator('#type-PAGE_APPOINTMENT');
+      await registered.waitFor();
+      assert.match((await registered.textContent()) ?? '', /validated: mismatches are refused/);
+
+      // An endpoint subscribed to it through the triggers.
+      await page.getByRole('tab', { name: 'Destination Endpoints' }).click();
+      const create = await openCreateForm(page);
+      await create.getByLabel('URL').fill(receiver.url);
+      await create.getByLabel('All call events').uncheck();
+      await create.getByLabel('PAGE_APPOINTMENT', { exact: true }).check();
+      await create.getByRole('button', { name: 'Create endpoint' }).click();
+      await (await created(page)).getByRole('button', { name: 'Done' }).click();
+      const [endpoint] = await endpointsOf(clientId);
+      assert.deepEqual(endpoint?.events, ['PAGE_APPOINTMENT']);
+
+      // Send its example: the receiver gets the type with the example's body, as a test.
+      const endpointCard = card(page, receiver.url);
+      await endpointCard.getByLabel('Test event type').selectOption('PAGE_APPOINTMENT');
+      assert.match(await sendTestEvent(endpointCard), /Test event: Succeeded · HTTP 200/);
+      const got = receiver.requests.at(-1)!.json as { eventType: string; body: { data: { appointmentAt: string; callId: string } } };
+      assert.equal(got.eventType, 'PAGE_APPOINTMENT');
+      assert.equal(got.body.data.appointmentAt, '2026-12-24T10:00:00Z');
+      assert.match(got.body.data.callId, /^webhook-test-/);
+
+      // The type enforces its schema at intake: a bad body is refused with the pointer.
+      const refused = await h.api('POST', '/v1/events', { eventType: 'PAGE_APPOINTMENT', body: { data: { callId: `call-${Date.now()}`, clientId, appointmentAt: 'soon' } } });
+      assert.equal(refused.status, 422);
+      assert.deepEqual(refused.body.error.details.map((d: { pointer: string }) => d.pointer), ['/body/data/appointmentAt']);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+  test('portal links: a manage link framed by an allowed origin creates an endpoint; a read link changes nothing; another origin cannot frame it; revoked and expired links say so', { timeout: 180_000 }, async (t) => {
+    if (missing || !h) return t.skip(missing ?? 'harness not started');
+    const clientId = `client-portal-${Date.now()}`;
+    const receiver = await Receiver.start();
+    // The platform's dashboard (allowed to frame the page) and some other site, each its own origin.
+    const site = async () => {
+      let html = '';
+      const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, frame: (src: string) => (html = `<!doctype html><title>Dashboard</title><iframe src="${src}" title="Webhooks" width="1100" height="800"></iframe>`) };
+    };
+    const dashboard = await site();
+    const elsewhere = await site();
+    const api = await h.startApi({ auth: { mode: 'on', adminKeys: [ADMIN] }, portal: { ...h.appDeps.portal!, frameAncestors: [dashboard.origin] } });
+    const link = async (capabilities: string) => {
+      const response = await fetch(`${api.base}/v1/portal-links`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ clientId, capabilities, theme: { title: 'Acme webhooks' } }),
+      });
+      assert.equal(response.status, 201);
+      return (await response.json()) as { id: string; url: string; token: string };
+    };
+    const { context, page, problems } = await openPage(`${dashboard.origin}/`);
+    const refusedFrames: string[] = [];
+    page.on('console', (message) => {
+      if (/frame-ancestors/.test(message.text())) refusedFrames.push(message.text());
+    });
+    try {
+      // A manage link, framed by the dashboard: the page acts as the client, and creates an endpoint.
+      const manage = await link('manage');
+      dashboard.frame(manage.url);
+      await page.reload();
+      const frame = page.frameLocator('iframe[title="Webhooks"]');
+      await frame.getByText('can manage').waitFor();
+      await frame.getByRole('heading', { name: 'Acme webhooks' }).waitFor();
+      await frame.getByRole('button', { name: 'Create new' }).click();
+      const form = frame.getByRole('form', { name: 'Create endpoint' });
+      await form.getByLabel('URL').fill(receiver.url);
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+      await frame.getByRole('status', { name: 'Endpoint created' }).getByRole('button', { name: 'Done' }).click();
+      assert.equal((await endpointsOf(clientId)).length, 1);
+      // The token left the address: the frame's URL has no fragment any more.
+      const inner = page.frames().find((f) => f.url().startsWith(api.base));
+      assert.ok(inner && !inner.url().includes('#'), `the frame's address: ${inner?.url()}`);
+
+      // A read link: it shows the endpoint, and a write is refused.
+      const read = await link('read');
+      dashboard.frame(read.url);
+      await page.reload();
+      await frame.getByRole('note').getByText('View only').waitFor();
+      await frame.getByRole('article', { name: receiver.url }).waitFor();
+      await frame.getByRole('button', { name: 'Create new' }).click();
+      await form.getByLabel('URL').fill(`${receiver.url}?second`);
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+      await form.getByText(/can read only/).waitFor();
+      assert.equal((await endpointsOf(clientId)).length, 1, 'the read link created nothing');
+
+      // Another site cannot frame the page.
+      elsewhere.frame(manage.url);
+      await page.goto(`${elsewhere.origin}/`);
+      await eventually(async () => (refusedFrames.length > 0 ? true : undefined), 'chromium to refuse the frame (frame-ancestors)');
+      assert.equal(await page.frameLocator('iframe[title="Webhooks"]').getByRole('button', { name: 'Create new' }).count(), 0);
+
+      // Revoked, then expired: the page says so.
+      await fetch(`${api.base}/v1/portal-links/${manage.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
+      dashboard.frame(manage.url);
+      await page.goto(`${dashboard.origin}/`);
+      await frame.getByRole('heading', { name: 'This link no longer works' }).waitFor();
+      const expired = await h.appDeps.portal!.tokens.sign({ linkId: read.id, clientId, capabilities: 'read', theme: null, expiresAt: new Date(Date.now() - 1_000) });
+      dashboard.frame(`${api.base}/#portal=${expired}`);
+      await page.reload();
+      await frame.getByRole('heading', { name: 'This link has expired' }).waitFor();
+      assert.deepEqual(problems.filter((p) => !/frame-ancestors|status of 40[13]/.test(p)), []);
+    } finally {
+      await context.close();
+      dashboard.server.close();
+      elsewhere.server.close();
     }
   });
 });

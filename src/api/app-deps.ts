@@ -6,6 +6,8 @@ import type { AppDeps } from './app';
 import { devServerUiOrigins } from '../temporal/dev-server';
 import { payloadCodecFrom } from '../temporal/payload-codec';
 import { EventCatalog } from '../catalog/event-catalog';
+import { PortalTokens } from '../auth/portal-tokens';
+import { secretsKeyRing } from '../crypto/secrets-key-ring';
 import { logger } from '../logger';
 
 /** The API's dependencies as a configured process (npm start, npm run api) builds them. */
@@ -36,6 +38,8 @@ export function appDepsFrom(
     maxEndpointsPerClient: config.MAX_ENDPOINTS_PER_CLIENT,
     temporalUiUrl: config.TEMPORAL_UI_URL,
     catalog: new EventCatalog(services.pool, { ttlMs: 5_000, allowUnknownTypes: config.CATALOG_ALLOW_UNKNOWN_TYPES, logger }),
+    // Portal tokens are signed with keys derived from the secrets key ring (configured at start): they rotate with it.
+    portal: { tokens: new PortalTokens(secretsKeyRing()), frameAncestors: config.PORTAL_FRAME_ANCESTORS, baseUrl: config.PORTAL_BASE_URL },
     ...(services.outbox && { outbox: services.outbox }),
     ...(services.temporalMetricsUrl && { temporalMetricsUrl: services.temporalMetricsUrl }),
     ...(payloadCodec && { payloadCodec, codecCorsOrigins: config.CODEC_CORS_ORIGINS ?? devServerUiOrigins(config.TEMPORAL_UI_PORT) }),

@@ -6,7 +6,9 @@ import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import { EventCatalog } from '../catalog/event-catalog';
 import { logger } from '../logger';
 import { authenticator } from './auth/authenticate';
-import { requireAdmin } from './auth/principal';
+import { denyWritesOfReadOnlyLinks, requireAdmin } from './auth/principal';
+import { portalLinksRouter } from './routes/portal-links';
+import type { PortalTokens } from '../auth/portal-tokens';
 import { codecRouter } from './routes/codec';
 import { apiKeysRouter } from './routes/api-keys';
 import { errorHandler, requireJson, unknownRoute } from './errors';
@@ -67,6 +69,12 @@ export interface AppDeps {
   maxBatchBodyBytes?: number;
   /** The event catalog (types, schemas, validation modes); one that reads `pool` every 5 s and refuses unknown types unless given. */
   catalog?: EventCatalog;
+  /**
+   * Portal links: their tokens (signed with keys derived from the secrets key ring), the origins that
+   * may frame the page (PORTAL_FRAME_ANCESTORS) and the page's public address (PORTAL_BASE_URL).
+   * Without them there are no portal links (the routes answer 404).
+   */
+  portal?: { tokens: PortalTokens; frameAncestors?: readonly string[]; baseUrl?: string | undefined };
 }
 
 const NO_RELAY: Outbox & { status(): OutboxStatus } = {
@@ -86,15 +94,16 @@ export function createApp(deps: AppDeps): Express {
     res.type('application/json').send(openapi);
   });
   // The Webhooks page (`/`, `/ui/…`): public, it holds no data; it calls /v1 with the user's key.
-  app.use(webhooksPageRouter());
+  app.use(webhooksPageRouter({ frameAncestors: deps.portal?.frameAncestors ?? [] }));
   const auth = authenticator({
     mode: deps.auth?.mode ?? 'off',
     adminKeys: deps.auth?.adminKeys ?? [],
     pool: deps.pool,
     ...(deps.auth?.rateLimits && { rateLimits: deps.auth.rateLimits }),
+    ...(deps.portal && { portalTokens: deps.portal.tokens }),
   });
   // The key is checked before the body is read: an unauthenticated request costs no parsing.
-  app.use('/v1', auth.middleware);
+  app.use('/v1', auth.middleware, denyWritesOfReadOnlyLinks);
   if (deps.payloadCodec) {
     // Before the global JSON parser: the codec router authenticates first, then reads its larger bodies itself.
     const authenticate = Router().use(auth.middleware, requireAdmin);
@@ -104,6 +113,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/events/batch', express.json({ limit: deps.maxBatchBodyBytes ?? 4 * 1_048_576, strict: true }));
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
   app.use('/v1/api-keys', apiKeysRouter({ pool: deps.pool, forget: auth.forget }));
+  if (deps.portal) {
+    app.use('/v1/portal-links', portalLinksRouter({ pool: deps.pool, tokens: deps.portal.tokens, baseUrl: deps.portal.baseUrl, forget: auth.forgetPortalLink }));
+  }
   app.use('/v1/me', meRouter({ authRequired: (deps.auth?.mode ?? 'off') === 'on' }));
   const catalog = deps.catalog ?? new EventCatalog(deps.pool, { ttlMs: 5_000, allowUnknownTypes: false, logger });
   app.use('/v1/event-types', eventTypesRouter({ pool: deps.pool, catalog }));

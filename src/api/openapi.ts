@@ -10,6 +10,7 @@ import packageJson from '../../package.json';
 import { submitEventBatchSchema, submitEventSchema } from '../schemas/call-event';
 import { createEndpointSchema, updateEndpointSchema } from '../schemas/endpoint';
 import { apiKeyIdParams, createApiKeySchema, listApiKeysQuery } from '../schemas/api-key';
+import { createPortalLinkBody, createdPortalLinkSchema, listPortalLinksQuery, portalLinkIdParams, portalLinkListSchema, portalLinkSchema } from '../schemas/portal-link';
 import { archiveEventTypeQuery, createEventTypeBody, eventTypeNameParams, eventTypeSchema, patchEventTypeBody } from '../schemas/event-type';
 import {
   acceptedEventSchema,
@@ -93,6 +94,7 @@ const requestSchemas = {
   SubmitEventBatch: submitEventBatchSchema,
   CreateEventType: createEventTypeBody,
   TestEndpointRequest: testEndpointBody,
+  CreatePortalLink: createPortalLinkBody,
   UpdateEventType: patchEventTypeBody,
   RotateSecretRequest: rotateSecretBody,
   EndpointStateRequest: endpointStateBody,
@@ -122,6 +124,9 @@ const responseSchemas = {
   EventDetail: eventDetailSchema,
   EventTypeCatalog: eventTypeCatalogSchema,
   EventType: eventTypeSchema,
+  PortalLink: portalLinkSchema,
+  CreatedPortalLink: createdPortalLinkSchema,
+  PortalLinkList: portalLinkListSchema,
   RetryAccepted: retryAcceptedSchema,
   RedeliverAccepted: redeliverAcceptedSchema,
   RecoverAccepted: recoverAcceptedSchema,
@@ -479,6 +484,39 @@ export const operations: ApiOperation[] = [
     params: apiKeyIdParams,
     responses: [{ status: 200, description: 'the revoked key', schema: apiKeySchema }],
     errors: { 403: ADMIN_ONLY, 404: 'no such key' },
+  },
+  {
+    method: 'post',
+    path: '/v1/portal-links',
+    operationId: 'createPortalLink',
+    summary: 'Create a portal link: the Webhooks page as one client, with no API key (admin keys only)',
+    description:
+      'The `url` opens the page as the client (the token rides in its fragment: it reaches no server log and no Referer). The `token` also works as `Authorization: Bearer <token>` on /v1, exactly as a client key of that client: `read` links can read everything and change nothing (403 read_only_link), `manage` links can do what a client key can. The link stops working when it expires (401 portal_link_expired) or is revoked.',
+    tag: 'portal links',
+    body: { schema: createPortalLinkBody, required: true },
+    responses: [{ status: 201, description: 'created; the token is in this response only', schema: createdPortalLinkSchema, headers: { location: 'the link: `/v1/portal-links/{id}`' } }],
+    errors: { 403: ADMIN_ONLY },
+  },
+  {
+    method: 'get',
+    path: '/v1/portal-links',
+    operationId: 'listPortalLinks',
+    summary: 'The portal links that still work (admin keys only)',
+    tag: 'portal links',
+    query: listPortalLinksQuery,
+    responses: [{ status: 200, description: 'live links, newest first, without their tokens', schema: portalLinkListSchema }],
+    errors: { 403: ADMIN_ONLY },
+  },
+  {
+    method: 'delete',
+    path: '/v1/portal-links/{id}',
+    operationId: 'revokePortalLink',
+    summary: 'Revoke a portal link (admin keys only)',
+    description: 'At once on the API process that answers; within 5 s on the others.',
+    tag: 'portal links',
+    params: portalLinkIdParams,
+    responses: [{ status: 200, description: 'the revoked link', schema: portalLinkSchema }],
+    errors: { 403: ADMIN_ONLY, 404: 'no such link' },
   },
   // ---- for the Webhooks page (served at `/`, not part of this document)
   {

@@ -14,6 +14,7 @@ import type { PublishedSigningKey } from '../destinations/signing/signing-keys';
 import type { Rotation } from '../endpoint-auth';
 import { callEventSchema } from './call-event';
 import { eventTypeSchema, schemaErrorSchema } from './event-type';
+import { portalCapabilitiesSchema, portalThemeSchema } from './portal-link';
 import { endpointKindSchema } from './endpoint';
 
 /** An instant as the API writes it: ISO 8601 with `Z` or an offset (Postgres writes `+00:00`). */
@@ -24,6 +25,7 @@ const cursor = z.string().nullable().describe('pass as `after` to get the next p
 
 export const validationIssueSchema = z.strictObject({
   path: z.string().describe('the bad field: `body.…`, `query.…` or `path.…`'),
+  pointer: z.string().optional().describe('where a JSON Schema of the event catalog found the problem: an RFC 6901 pointer into the request body (`/body/data/appointmentAt`)'),
   message: z.string(),
 });
 
@@ -277,6 +279,10 @@ export const principalViewSchema = z.strictObject({
   role: z.enum(['admin', 'client']).describe('admin: acts for every client (an admin key, or anyone when keys are not required)'),
   clientId: z.string().nullable().describe('the client a client key acts for; null for an admin'),
   authRequired: z.boolean().describe('whether /v1 routes need an API key (AUTH)'),
+  portal: z
+    .strictObject({ linkId: z.string(), capabilities: portalCapabilitiesSchema, expiresAt: z.string(), theme: portalThemeSchema.nullable() })
+    .nullable()
+    .describe('the portal link the request was made with; null for an API key'),
 });
 
 const attemptStatsFields = {

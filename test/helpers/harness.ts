@@ -24,6 +24,7 @@ import { DEV_SERVER_ARGS, devServerUiOrigins } from '../../src/temporal/dev-serv
 import { payloadCodecFrom } from '../../src/temporal/payload-codec';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
 import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { PortalTokens } from '../../src/auth/portal-tokens';
 import { type CallhookWorker, DEFAULT_BOOKKEEPING_SLOTS, WORKFLOWS_PATH, WORKFLOW_PRELOAD_MODULES, createWorker } from '../../src/worker';
 import { createPool, type Pool } from '../../src/db/pool';
 import { createTestDatabase, type TestDatabase } from './postgres';
@@ -138,7 +139,7 @@ export class Harness {
     /** The Temporal client the API and worker use: `env.client`, or one with the payload codec (`payloadEncryptionKey`). */
     readonly client: Client,
     /** What the harness's API was built with; `startApi` starts others from it. */
-    private readonly appDeps: AppDeps,
+    readonly appDeps: AppDeps,
   ) {}
 
   /** APIs started by `startApi`, stopped with the harness. */
@@ -248,6 +249,7 @@ export class Harness {
       signingKeys,
       hmacSecretOverlapMs: options.hmacSecretOverlapMs ?? 24 * 3_600_000,
       outbox,
+      portal: { tokens: new PortalTokens(TEST_SECRETS_KEY_RING) },
       ...(payloadCodec && { payloadCodec, codecCorsOrigins: options.uiPort !== undefined ? devServerUiOrigins(options.uiPort) : [] }),
     };
     const app = createApp(appDeps);

@@ -7,6 +7,8 @@ import { logger } from '../../logger';
 import { ApiError } from '../errors';
 import { setPrincipal, type Principal } from './principal';
 import { RateLimiter } from './rate-limit';
+import { looksLikePortalToken, PortalTokenError, type PortalTokens } from '../../auth/portal-tokens';
+import { isPortalLinkRevoked } from '../../db/portal-links-repo';
 
 export interface AuthOptions {
   /** off: every request acts as an admin (a private network only). */
@@ -18,6 +20,8 @@ export interface AuthOptions {
   rateLimits?: { client: number; admin: number };
   /** How long a key read from Postgres is trusted before it is read again (default 5 s). */
   cacheMs?: number;
+  /** Verifies portal link tokens; without it a token is an unknown key. */
+  portalTokens?: PortalTokens;
 }
 
 /** How often a key's last_used_at is written at most. */
@@ -27,6 +31,8 @@ export interface Authenticator {
   middleware: RequestHandler;
   /** Forgets a key at once (after a revocation in this process). */
   forget(keyId: string): void;
+  /** Forgets a portal link at once (after its revocation in this process); other processes within `cacheMs`. */
+  forgetPortalLink(linkId: string): void;
 }
 
 /**
@@ -60,6 +66,26 @@ export function authenticator(options: AuthOptions): Authenticator {
     return principal;
   }
 
+  /** Revocations of portal links, read from Postgres through the same short cache as keys. */
+  const revoked = new Map<string, { revoked: boolean; until: number }>();
+  async function portalPrincipal(token: string): Promise<Principal> {
+    const claims = await options.portalTokens!.verify(token);
+    const cached = revoked.get(claims.linkId);
+    let isRevoked = cached && cached.until > Date.now() ? cached.revoked : undefined;
+    if (isRevoked === undefined) {
+      isRevoked = await isPortalLinkRevoked(options.pool, claims.linkId);
+      if (revoked.size > 10_000) revoked.clear();
+      revoked.set(claims.linkId, { revoked: isRevoked, until: Date.now() + cacheMs });
+    }
+    if (isRevoked) throw new PortalTokenError('invalid', 'this portal link was revoked');
+    return {
+      role: 'client',
+      keyId: `portal:${claims.linkId}`,
+      clientId: claims.clientId,
+      portal: { linkId: claims.linkId, capabilities: claims.capabilities, expiresAt: claims.expiresAt.toISOString(), theme: claims.theme },
+    };
+  }
+
   function touch(keyId: string): void {
     const now = Date.now();
     if ((touched.get(keyId) ?? 0) > now - TOUCH_EVERY_MS) return;
@@ -68,6 +94,18 @@ export function authenticator(options: AuthOptions): Authenticator {
   }
 
   const middleware: RequestHandler = async (req, res, next) => {
+    const portalToken = /^Bearer ([\w.-]{20,4096})$/.exec(req.headers.authorization ?? '')?.[1];
+    // A portal link's token confines the request to its client, even where keys are not required.
+    if (portalToken && options.portalTokens && looksLikePortalToken(portalToken)) {
+      try {
+        setPrincipal(res, await portalPrincipal(portalToken));
+        return next();
+      } catch (err) {
+        if (!(err instanceof PortalTokenError)) throw err;
+        res.set('www-authenticate', 'Bearer realm="callhook"');
+        return next(new ApiError(401, err.reason === 'expired' ? 'portal_link_expired' : 'unauthorized', err.message));
+      }
+    }
     if (options.mode === 'off') {
       setPrincipal(res, { role: 'admin', keyId: null });
       return next();
@@ -95,6 +133,9 @@ export function authenticator(options: AuthOptions): Authenticator {
     middleware,
     forget(keyId) {
       for (const [hash, entry] of cache) if (entry.principal?.keyId === keyId) cache.delete(hash);
+    },
+    forgetPortalLink(linkId) {
+      revoked.set(linkId, { revoked: true, until: Date.now() + cacheMs });
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { ApiError, notFound } from '../errors';
+import type { PortalTheme } from '../../schemas/portal-link';
 
 /**
  * Who a request acts as. An admin (an admin key, or anyone when AUTH=off) acts for every client;
@@ -8,7 +9,15 @@ import { ApiError, notFound } from '../errors';
  */
 export type Principal =
   | { role: 'admin'; keyId: string | null }
-  | { role: 'client'; keyId: string; clientId: string };
+  | { role: 'client'; keyId: string; clientId: string; portal?: PortalSession };
+
+/** A request made with a portal link's token: it acts as a client key of the link's client, read-only or not. */
+export interface PortalSession {
+  linkId: string;
+  capabilities: 'read' | 'manage';
+  expiresAt: string;
+  theme: PortalTheme | null;
+}
 
 export function setPrincipal(res: Response, principal: Principal): void {
   res.locals.principal = principal;
@@ -43,5 +52,14 @@ export function assertMayActFor(principal: Principal, clientId: string, where: s
 /** Admin keys only (key management, signing-key rotation, the payload codec). */
 export const requireAdmin: RequestHandler = (_req, res, next) => {
   if (principalOf(res).role !== 'admin') return next(new ApiError(403, 'forbidden', 'this needs an admin API key'));
+  next();
+};
+
+/** A read-only portal link may read everything its client's key could, and change nothing: every other method is a 403. */
+export const denyWritesOfReadOnlyLinks: RequestHandler = (req, res, next) => {
+  const principal = principalOf(res);
+  if (principal.role === 'client' && principal.portal?.capabilities === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
+    return next(new ApiError(403, 'read_only_link', 'this portal link can read only; ask for a link with the manage capability to change anything'));
+  }
   next();
 };

@@ -103,7 +103,7 @@ function checkSchemaAndExample(schema: Record<string, unknown>, example: Record<
       400,
       'invalid_example',
       `the example does not validate: ${problems.map((p) => `${p.pointer || '(body)'} ${p.message}`).join('; ')}`.slice(0, 2_000),
-      problems.map((p) => ({ path: `body.example${p.pointer.replaceAll('/', '.')}`, pointer: p.pointer, message: p.message })),
+      problems.map((p) => ({ path: `body.example${p.pointer.replaceAll('/', '.')}`, pointer: `/example${p.pointer}`, message: p.message })),
     );
   }
 }

@@ -13,6 +13,7 @@ export function meRouter(deps: { authRequired: boolean }): Router {
       role: principal.role,
       clientId: principal.role === 'client' ? principal.clientId : null,
       authRequired: deps.authRequired,
+      portal: (principal.role === 'client' && principal.portal) || null,
     });
   });
   return router;

@@ -7,28 +7,35 @@ import { Router, type Response } from 'express';
 import { pageBundle } from '../../ui/bundle';
 import { notFound } from '../errors';
 
-/** No inline script or style, nothing from elsewhere; the page may not be framed. */
-export const PAGE_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
-
-function setPageHeaders(res: Response): void {
-  res.set({
-    'content-security-policy': PAGE_CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  });
+/**
+ * No inline script or style, nothing from elsewhere but https images (a portal link's logo); the
+ * page may be framed only by the origins given (PORTAL_FRAME_ANCESTORS), by none without them.
+ */
+export function pageContentSecurityPolicy(frameAncestors: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: https:",
+    "connect-src 'self'",
+    `frame-ancestors ${frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'"}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join('; ');
 }
 
-export function webhooksPageRouter(): Router {
+/** The policy of a page that no one may frame. */
+export const PAGE_CONTENT_SECURITY_POLICY = pageContentSecurityPolicy();
+
+export function webhooksPageRouter(options: { frameAncestors?: readonly string[] } = {}): Router {
   const router = Router();
+  const policy = pageContentSecurityPolicy(options.frameAncestors);
+  const setPageHeaders = (res: Response) =>
+    res.set({
+      'content-security-policy': policy,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    });
   router.get('/', async (_req, res) => {
     const bundle = await pageBundle();
     setPageHeaders(res);

@@ -1,15 +1,16 @@
 /**
  * The signed-in page: who is signed in, the Client ID (a client key's own; an admin picks one,
- * or none for every client), and two tabs: Destination Endpoints and Call view.
+ * or none for every client), and three tabs: Destination Endpoints, Call view and Event Catalog.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, messageOf } from '../api';
 import type { EndpointView, EventTypeCatalog, EventTypeInfo, PrincipalView } from '../api-types';
 import { CallView } from './call-view';
 import { EndpointsPanel } from './endpoints-panel';
+import { EventCatalog } from './event-catalog';
 import { FormError, TextField } from './fields';
 
-type Tab = 'endpoints' | 'call';
+type Tab = 'endpoints' | 'call' | 'catalog';
 
 export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
   const { me } = props;
@@ -24,12 +25,19 @@ export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
   const [endpoints, setEndpoints] = useState<ReadonlyMap<string, EndpointView>>(new Map());
   const debounce = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
-  useEffect(() => {
+  function readCatalog() {
     api<EventTypeCatalog>('GET', '/v1/event-types').then(
       (catalog) => setCatalog(catalog.data),
       (err: unknown) => setError(`Could not read the event types: ${messageOf(err)}`),
     );
-  }, []);
+  }
+  useEffect(readCatalog, []);
+  const portal = me.portal;
+  // A portal link's accent colour (set through the CSSOM: the page's policy allows no inline style).
+  useEffect(() => {
+    if (portal?.theme?.accentColor) document.documentElement.style.setProperty('--accent', portal.theme.accentColor);
+    if (portal?.theme?.title) document.title = portal.theme.title;
+  }, [portal]);
 
   function pickClient(value: string) {
     setClientInput(value);
@@ -46,9 +54,17 @@ export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
   return (
     <>
       <header class="top">
-        <h1>Webhooks</h1>
+        <h1>
+          {portal?.theme?.logoUrl && <img class="logo" src={portal.theme.logoUrl} alt="" />}
+          {portal?.theme?.title ?? 'Webhooks'}
+        </h1>
         <div class="who">
-          {!me.authRequired ? (
+          {portal ? (
+            <span>
+              Client <code>{me.clientId}</code> · {portal.capabilities === 'read' ? 'view only' : 'can manage'} · this link works until{' '}
+              {new Date(portal.expiresAt).toLocaleString()}
+            </span>
+          ) : !me.authRequired ? (
             <span>Open API: no key required (every request acts as an admin)</span>
           ) : isAdmin ? (
             <span>Signed in with an admin key</span>
@@ -57,7 +73,7 @@ export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
               Signed in as client <code>{me.clientId}</code>
             </span>
           )}
-          {me.authRequired && (
+          {me.authRequired && !portal && (
             <button type="button" onClick={props.onSignOut}>
               Sign out
             </button>
@@ -77,6 +93,11 @@ export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
             error={clientIdError ?? undefined}
           />
         </div>
+        {portal?.capabilities === 'read' && (
+          <p class="notice" role="note">
+            View only: this link shows your webhooks and their deliveries; it cannot change them.
+          </p>
+        )}
         <FormError message={error} />
         <div role="tablist" aria-label="Views" class="tabs">
           <button type="button" role="tab" id="tab-endpoints" aria-controls="panel-endpoints" aria-selected={tab === 'endpoints'} onClick={() => setTab('endpoints')}>
@@ -84,6 +105,9 @@ export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
           </button>
           <button type="button" role="tab" id="tab-call" aria-controls="panel-call" aria-selected={tab === 'call'} onClick={() => setTab('call')}>
             Call view
+          </button>
+          <button type="button" role="tab" id="tab-catalog" aria-controls="panel-catalog" aria-selected={tab === 'catalog'} onClick={() => setTab('catalog')}>
+            Event Catalog
           </button>
         </div>
         <div role="tabpanel" id="panel-endpoints" aria-labelledby="tab-endpoints" hidden={tab !== 'endpoints'}>
@@ -98,6 +122,9 @@ export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
         </div>
         <div role="tabpanel" id="panel-call" aria-labelledby="tab-call" hidden={tab !== 'call'}>
           <CallView initialCallId={callToOpen} endpoints={endpoints} />
+        </div>
+        <div role="tabpanel" id="panel-catalog" aria-labelledby="tab-catalog" hidden={tab !== 'catalog'}>
+          <EventCatalog catalog={catalog} isAdmin={isAdmin} onChanged={readCatalog} />
         </div>
       </main>
     </>

@@ -114,7 +114,7 @@ export function EndpointCard(props: {
         {health && <HealthChart health={health} />}
       </div>
       <div class="actions">
-        <TestEvent endpointId={endpoint.id} kind={endpoint.kind} onDone={props.onActivity} />
+        <TestEvent endpointId={endpoint.id} kind={endpoint.kind} catalog={props.catalog} onDone={props.onActivity} />
         <PauseControl endpoint={endpoint} onUpdated={props.onUpdated} />
         <button type="button" aria-expanded={props.expanded} onClick={() => props.onToggle()}>
           {props.expanded ? 'Close' : 'Manage'}

@@ -7,9 +7,12 @@ import type { EventTypeInfo } from '../api-types';
 
 export const ALL_EVENTS = '*';
 
-/** The types an endpoint may subscribe to: all but the test event, which goes to one endpoint when asked. */
-export function subscribableTypes(catalog: readonly EventTypeInfo[]): EventTypeInfo[] {
-  return catalog.filter((type) => type.name !== 'WEBHOOK_TEST');
+/**
+ * The types an endpoint may subscribe to: all but the test event (it goes to one endpoint when
+ * asked) and archived ones, except those the endpoint has already (it keeps them until unticked).
+ */
+export function subscribableTypes(catalog: readonly EventTypeInfo[], subscribed: readonly string[] = []): EventTypeInfo[] {
+  return catalog.filter((type) => type.name !== 'WEBHOOK_TEST' && (type.status !== 'archived' || subscribed.includes(type.name)));
 }
 
 export function TriggersFieldset(props: {
@@ -41,7 +44,7 @@ export function TriggersFieldset(props: {
           <code>*</code>: every call event type, now and future ones (not callhook's own events: WEBHOOK_DELIVERY_FAILED, WEBHOOK_ENDPOINT_DISABLED)
         </span>
       </div>
-      {subscribableTypes(props.catalog).map((type) => {
+      {subscribableTypes(props.catalog, props.events).map((type) => {
         const id = `${props.idPrefix}-type-${type.name}`;
         const covered = all && !type.system;
         return (
@@ -60,6 +63,7 @@ export function TriggersFieldset(props: {
             <span class="trigger-title" id={`${id}-desc`}>
               {type.title}
               {type.system && ' (sent by callhook itself)'}
+              {type.status !== 'active' && <span class={`badge ${type.status}`}>{type.status}</span>}
             </span>
           </div>
         );
