@@ -109,6 +109,24 @@ describe('delivery to a custom endpoint', () => {
     await receiver.stop();
   });
 
+  test('while it waits out its backoff, a retrying delivery says when its next attempt is due', async () => {
+    const { clientId, callId } = ids();
+    const receiver = await Receiver.start((_r, i) => (i === 0 ? { status: 500, body: 'boom' } : { status: 200 }));
+    await h.createEndpoint({ clientId, url: receiver.url });
+    await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId });
+    await receiver.waitFor(1);
+    const waiting = await h.waitForDeliveries(callId, (l) => l[0]?.attempts.length === 1 && l[0].nextAttemptAt !== null, 10_000);
+    const due = Date.parse(waiting[0]!.nextAttemptAt!);
+    const failedAt = Date.parse(waiting[0]!.attempts[0]!.startedAt);
+    // FAST_SETTINGS: the first retry comes 1 s after the first attempt (with jitter, at most a little more).
+    assert.ok(due > failedAt && due - failedAt < 5_000, `next attempt ${due - failedAt} ms after the first`);
+    assert.equal(waiting[0]!.status, 'pending');
+    const [delivered] = await h.waitForDeliveries(callId, (l) => ended(l, 1));
+    assert.equal(delivered!.status, 'succeeded');
+    assert.equal(delivered!.nextAttemptAt, null);
+    await receiver.stop();
+  });
+
   test('404: one attempt, failed (other 4xx are final)', async () => {
     const { clientId, callId } = ids();
     const receiver = await Receiver.start(() => ({ status: 404 }));

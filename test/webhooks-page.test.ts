@@ -350,6 +350,12 @@ describe('the Webhooks page (real browser)', () => {
       const attempts = row.getByRole('table');
       await attempts.getByText('gone for now').waitFor();
       await attempts.getByText('422', { exact: true }).waitFor();
+      // The status is said once in the row (not "HTTP 422: HTTP 422").
+      const rowText = (await row.getByRole('row').first().textContent()) ?? '';
+      assert.equal(rowText.match(/HTTP 422/g)?.length, 1, rowText);
+      // The health chart says which hours it covers, on a time axis.
+      assert.match((await endpointCard.locator('.health figcaption').textContent()) ?? '', /^Last 24 hours \(\d/);
+      assert.ok((await endpointCard.locator('.health-chart text.tick').count()) >= 4, 'hour labels on the time axis');
 
       fixed = true;
       await row.getByRole('button', { name: 'Retry' }).click();
@@ -503,16 +509,19 @@ describe('the Webhooks page (real browser)', () => {
       await registered.waitFor();
       assert.match((await registered.textContent()) ?? '', /validated: mismatches are refused/);
 
-      // An endpoint subscribed to it through the triggers.
+      // An endpoint subscribed to it through the triggers, for a client typed just before creating (the form takes what the field shows).
       await page.getByRole('tab', { name: 'Destination Endpoints' }).click();
+      const typedClient = `${clientId}-typed`;
+      await page.getByLabel('Client ID').fill(typedClient);
       const create = await openCreateForm(page);
       await create.getByLabel('URL').fill(receiver.url);
       await create.getByLabel('All call events').uncheck();
       await create.getByLabel('PAGE_APPOINTMENT', { exact: true }).check();
       await create.getByRole('button', { name: 'Create endpoint' }).click();
       await (await created(page)).getByRole('button', { name: 'Done' }).click();
-      const [endpoint] = await endpointsOf(clientId);
+      const [endpoint] = await endpointsOf(typedClient);
       assert.deepEqual(endpoint?.events, ['PAGE_APPOINTMENT']);
+      await card(page, receiver.url).waitFor(); // the list follows the field
 
       // Send its example: the receiver gets the type with the example's body, as a test.
       const endpointCard = card(page, receiver.url);
@@ -524,7 +533,7 @@ describe('the Webhooks page (real browser)', () => {
       assert.match(got.body.data.callId, /^webhook-test-/);
 
       // The type enforces its schema at intake: a bad body is refused with the pointer.
-      const refused = await h.api('POST', '/v1/events', { eventType: 'PAGE_APPOINTMENT', body: { data: { callId: `call-${Date.now()}`, clientId, appointmentAt: 'soon' } } });
+      const refused = await h.api('POST', '/v1/events', { eventType: 'PAGE_APPOINTMENT', body: { data: { callId: `call-${Date.now()}`, clientId: typedClient, appointmentAt: 'soon' } } });
       assert.equal(refused.status, 422);
       assert.deepEqual(refused.body.error.details.map((d: { pointer: string }) => d.pointer), ['/body/data/appointmentAt']);
       assert.deepEqual(problems, []);

@@ -153,6 +153,8 @@ export interface DeliveryLogEntry {
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
+  /** When a pending delivery's next attempt is due (it failed an attempt and waits out its backoff); null otherwise. */
+  nextAttemptAt: string | null;
   /** What the catalog's schema found wrong with the event's body, accepted under `warn`; null when nothing was. */
   validationErrors: { pointer: string; message: string }[] | null;
   /** Operator actions on this delivery (redeliver, skip), oldest first. */
@@ -210,7 +212,7 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
             d.call_id AS "callId", d.status, d.attempt_count AS "attemptCount",
             d.last_status_code AS "lastStatusCode", d.last_error AS "lastError",
             to_json(d.created_at) #>> '{}' AS "createdAt", to_json(d.updated_at) #>> '{}' AS "updatedAt",
-            to_json(d.ended_at) #>> '{}' AS "endedAt", d.seq::text AS cursor,
+            to_json(d.ended_at) #>> '{}' AS "endedAt", to_json(d.next_attempt_at) #>> '{}' AS "nextAttemptAt", d.seq::text AS cursor,
             COALESCE((SELECT json_agg(json_build_object(
                 'attemptNumber', a.attempt_number, 'startedAt', a.started_at, 'durationMs', a.duration_ms,
                 'statusCode', a.status_code, 'outcome', a.outcome, 'error', a.error,

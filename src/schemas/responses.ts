@@ -140,6 +140,7 @@ export const deliveryLogEntrySchema = z.strictObject({
   createdAt: timestamp,
   updatedAt: timestamp,
   endedAt: timestamp.nullable(),
+  nextAttemptAt: timestamp.nullable().describe('a pending delivery that failed an attempt: when the next one is due; null otherwise'),
   validationErrors: z.array(schemaErrorSchema).nullable().describe("what the event type's schema found wrong with the body (validation `warn`); null when nothing was"),
   actions: z.array(deliveryActionSchema),
   attempts: z.array(deliveryAttemptSchema),

@@ -9,5 +9,9 @@ export function canRetry(delivery: Pick<DeliveryLogEntry, 'status'>): boolean {
 
 /** The receiver's last answer: `HTTP 410: gone`, `SMTP 550: …`, or a connection error alone. */
 export function lastResult(delivery: Pick<DeliveryLogEntry, 'lastStatusCode' | 'lastError'>, kind: EndpointKind | undefined): string {
-  return [statusLabel(kind, delivery.lastStatusCode), delivery.lastError ?? ''].filter(Boolean).join(': ') || '—';
+  const status = statusLabel(kind, delivery.lastStatusCode);
+  const error = delivery.lastError ?? '';
+  // The error often names the status itself ("HTTP 500", "HTTP 500: upstream down"): said once.
+  if (status && error.startsWith(status)) return error;
+  return [status, error].filter(Boolean).join(': ') || '—';
 }

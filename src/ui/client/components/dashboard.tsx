@@ -113,6 +113,7 @@ export function Dashboard(props: { me: PrincipalView; onSignOut: () => void }) {
         <div role="tabpanel" id="panel-endpoints" aria-labelledby="tab-endpoints" hidden={tab !== 'endpoints'}>
           <EndpointsPanel
             clientId={clientId}
+            fieldClientId={clientInput.trim()}
             isAdmin={isAdmin}
             catalog={catalog}
             onClientIdError={setClientIdError}

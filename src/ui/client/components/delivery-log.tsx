@@ -139,7 +139,10 @@ export function DeliveryLog(props: { endpointId: string; kind: EndpointKind; ini
                   <span class={`badge ${delivery.status}`}>{delivery.status}</span>
                 </td>
                 <td>{delivery.attemptCount}</td>
-                <td class={delivery.status === 'succeeded' ? '' : 'error-text'}>{lastResult(delivery, props.kind)}</td>
+                <td class={delivery.status === 'succeeded' ? '' : 'error-text'}>
+                  {lastResult(delivery, props.kind)}
+                  {delivery.status === 'pending' && delivery.nextAttemptAt && <span class="hint"> · next attempt {formatTime(delivery.nextAttemptAt)}</span>}
+                </td>
                 <td class="row-actions">
                   <button type="button" aria-expanded={expanded.has(delivery.id)} onClick={() => toggle(delivery.id)}>
                     Attempts

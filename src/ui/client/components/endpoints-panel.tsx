@@ -15,6 +15,8 @@ const PAGE = 50;
 export function EndpointsPanel(props: {
   /** The client shown ('' for an admin: every client). */
   clientId: string;
+  /** What the Client ID field shows now: the client a new endpoint is for (the list follows the field after a pause in typing). */
+  fieldClientId: string;
   isAdmin: boolean;
   catalog: readonly EventTypeInfo[];
   onClientIdError: (message: string | null) => void;
@@ -111,7 +113,7 @@ export function EndpointsPanel(props: {
       {creating && (
         <EndpointForm
           mode="create"
-          clientId={props.clientId}
+          clientId={props.fieldClientId}
           catalog={props.catalog}
           onClientIdError={props.onClientIdError}
           onCreated={(endpoint) => {

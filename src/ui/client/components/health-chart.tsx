@@ -1,17 +1,21 @@
 /**
  * An endpoint's last hours at a glance, as SVG: per hour a bar of its attempts (succeeded green,
  * failed red, stacked: the success rate), and below them its p50 and p95 attempt durations as two
- * lines. Colours come from the stylesheet (classes), sizes are attributes: no inline style.
+ * lines, over a time axis of the hours it covers; the scales' tops are labelled. Colours come
+ * from the stylesheet (classes), sizes are attributes: no inline style.
  */
 import type { EndpointHealth } from '../api-types';
 import { formatHour, formatMs, formatRate } from '../format';
 
 const WIDTH = 240;
-const BARS_TOP = 2;
+const BARS_TOP = 12;
 const BARS_HEIGHT = 34;
-const LINES_TOP = 42;
+const LINES_TOP = 52;
 const LINES_HEIGHT = 20;
-const HEIGHT = LINES_TOP + LINES_HEIGHT + 2;
+const AXIS_Y = LINES_TOP + LINES_HEIGHT + 2;
+const HEIGHT = AXIS_Y + 12;
+/** Hours between two labels of the time axis. */
+const TICK_EVERY = 6;
 
 /** The hours with attempts as points of a latency line (x: the hour's middle; y: the duration against the window's largest p95). */
 function linePoints(values: (number | null)[], max: number, slot: number): { x: number; y: number }[] {
@@ -76,8 +80,30 @@ export function HealthChart(props: { health: EndpointHealth }) {
         })}
         <LatencyLine class="p95" points={linePoints(buckets.map((b) => b.p95Ms), maxMs, slot)} />
         <LatencyLine class="p50" points={linePoints(buckets.map((b) => b.p50Ms), maxMs, slot)} />
+        <text class="scale" x={0} y={9}>
+          {maxAttempts} {maxAttempts === 1 ? 'attempt' : 'attempts'}/h at most
+        </text>
+        <text class="scale" x={0} y={LINES_TOP - 1}>
+          p95 up to {formatMs(maxMs)}
+        </text>
+        <line class="axis" x1={0} y1={AXIS_Y} x2={WIDTH} y2={AXIS_Y} />
+        {buckets.map((bucket, i) =>
+          (buckets.length - 1 - i) % TICK_EVERY === 0 ? (
+            <g key={`tick-${bucket.start}`}>
+              <line class="axis" x1={i * slot + slot / 2} y1={AXIS_Y} x2={i * slot + slot / 2} y2={AXIS_Y + 2} />
+              <text class="tick" x={Math.min(Math.max(i * slot + slot / 2, 12), WIDTH - 12)} y={HEIGHT - 1} text-anchor="middle">
+                {formatHour(bucket.start)}
+              </text>
+            </g>
+          ) : null,
+        )}
       </svg>
       <figcaption>
+        {buckets.length > 0 && (
+          <span class="period">
+            Last {buckets.length} hours ({formatHour(props.health.since)} to now) ·{' '}
+          </span>
+        )}
         <span class="legend ok">success</span> <span class="legend bad">failure</span> <span class="legend p50">p50</span>{' '}
         <span class="legend p95">p95</span> · {props.health.totals.succeeded + props.health.totals.failed === 0 ? 'no attempts' : `${formatRate(props.health.totals.successRate)} ok, p50 ${formatMs(props.health.totals.p50Ms)}, p95 ${formatMs(props.health.totals.p95Ms)}`}
       </figcaption>
