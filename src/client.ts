@@ -9,8 +9,10 @@ import {
   callEventSignal,
   callEventsSignal,
   redeliverSignal,
+  retryNowSignal,
   type CallWorkflowInput,
   type RedeliverRequest,
+  type RetryNowRequest,
 } from './workflows/messages';
 import { CallStatus, ClientId, DeliveryState, LastEventType } from './temporal/search-attributes';
 import { isSystemEventType } from './event-types';
@@ -180,4 +182,9 @@ export async function requestRedelivery(
     signal: redeliverSignal,
     signalArgs: [request],
   });
+}
+
+/** Asks a call's workflow to attempt a delivery that waits out its backoff now, as the `retryNow` signal from the Temporal UI does. */
+export async function requestRetryNow(client: Client, callId: string, request: RetryNowRequest): Promise<void> {
+  await client.workflow.getHandle(callId).signal(retryNowSignal, request);
 }

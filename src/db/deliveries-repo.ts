@@ -229,13 +229,17 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
   return rows;
 }
 
-/** The call a delivery belongs to, its endpoint's client, its status, and whether its endpoint was deleted; undefined when there is no such delivery. */
+/**
+ * The call a delivery belongs to, its endpoint's client, its status, whether its endpoint was
+ * deleted and whether it waits out a backoff (`retrying`); undefined when there is no such delivery.
+ */
 export async function getDeliveryHead(
   db: Queryable,
   deliveryId: string,
-): Promise<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean } | undefined> {
-  const { rows } = await db.query<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean }>(
-    `SELECT d.call_id AS "callId", p.client_id AS "clientId", d.status, p.deleted_at IS NOT NULL AS "endpointDeleted"
+): Promise<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean; retrying: boolean } | undefined> {
+  const { rows } = await db.query<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean; retrying: boolean }>(
+    `SELECT d.call_id AS "callId", p.client_id AS "clientId", d.status, p.deleted_at IS NOT NULL AS "endpointDeleted",
+            d.status = 'pending' AND d.next_attempt_at IS NOT NULL AS retrying
      FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id WHERE d.id = $1`,
     [deliveryId],
   );

@@ -119,6 +119,15 @@ export const skipRequestSchema = z
   .strict();
 export type SkipRequest = z.infer<typeof skipRequestSchema>;
 
+/** `retryNow`: a delivery of this call waiting out its backoff: its next attempt starts now. */
+export const retryNowRequestSchema = z
+  .object({
+    deliveryId: deliveryIdSchema,
+    source: sourceSchema.optional(),
+  })
+  .strict();
+export type RetryNowRequest = z.infer<typeof retryNowRequestSchema>;
+
 /** `pauseEndpoint` / `resumeEndpoint`: one of the endpoints this call delivers to. */
 export const endpointRequestSchema = z
   .object({

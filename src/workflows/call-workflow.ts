@@ -31,6 +31,7 @@ import {
   endpointRequestSchema,
   jsonBytes,
   redeliverRequestSchema,
+  retryNowRequestSchema,
   skipRequestSchema,
   type LaneItem,
 } from '../schemas/call-workflow-messages';
@@ -46,6 +47,7 @@ import {
   pauseEndpointSignal,
   redeliverSignal,
   resumeEndpointSignal,
+  retryNowSignal,
   skipSignal,
   stateQuery,
   type CallWorkflowInput,
@@ -195,6 +197,18 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
       if (valid) inbox.push({ kind: 'redeliver', request: valid });
     },
     describe('redeliver'),
+  );
+  setHandler(
+    retryNowSignal,
+    (request) => {
+      signals++;
+      const valid = accepted('retryNow', retryNowRequestSchema, request);
+      if (!valid) return;
+      const waiting = [...lanes.values()].some((lane) => lane.retryNow(valid.deliveryId));
+      if (!waiting) reject('retryNow', `${valid.deliveryId} is no delivery of this call waiting to be retried: nothing to do`);
+      log.info('delivery retry now requested', { deliveryId: valid.deliveryId, source: valid.source ?? 'temporal-ui', waiting });
+    },
+    describe('retryNow'),
   );
   setHandler(
     skipSignal,

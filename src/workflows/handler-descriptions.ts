@@ -15,6 +15,9 @@ export const HANDLER_DESCRIPTIONS = {
   redeliver:
     'Send finally-failed deliveries of this call again, in their original order. No input or {} = all of them; ' +
     'narrow with {"deliveryId":"dlv_…"} (failed or skipped), {"endpointId":"ep_…"}, "since"/"until" (ISO-8601). Unknown fields are refused.',
+  retryNow:
+    'A delivery of this call that waits out its backoff (DeliveryState "retrying") is attempted now; if it fails again its retries go on from there. ' +
+    'Input: {"deliveryId":"dlv_…"}',
   skip: 'Give up one delivery of this call (retrying, under way, or queued) so its endpoint\'s lane moves on. Input: {"deliveryId":"dlv_…","reason":"receiver retired"}',
   pauseEndpoint:
     'Pause one of this call\'s endpoints for every call (as POST /v1/endpoints/:id/pause): its deliveries wait, neither attempted nor failed. Input: {"endpointId":"ep_…"}',

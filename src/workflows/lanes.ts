@@ -131,6 +131,18 @@ export class Lane {
     }
   }
 
+  /**
+   * Retry now (an operator): if `deliveryId` is the head waiting out its backoff, the wait ends
+   * (its workflow timer, or the retry policy's backoff of its activity: the activity is cancelled),
+   * and the lane attempts it at once, the retries going on from there. Says whether it was waiting.
+   */
+  retryNow(deliveryId: string): boolean {
+    if (this.retry?.deliveryId !== deliveryId) return false;
+    if (this.current?.kind === 'retry' && this.current.deliveryIds.includes(deliveryId)) this.current.scope.cancel();
+    else this.retry = { ...this.retry, nextAttemptAt: null };
+    return true;
+  }
+
   /** Its endpoint may be sent to again (resumed, circuit closed). */
   wake(): void {
     if (this.held) this.woken = true;

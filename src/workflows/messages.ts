@@ -13,11 +13,12 @@ import type {
   LaneItem,
   RedeliverRequest,
   RejectedMessage,
+  RetryNowRequest,
   SkipRequest,
 } from '../schemas/call-workflow-messages';
 import type { DeliverySettings } from '../delivery-settings';
 
-export type { AttemptFailedNotice, CallEventsBatch, EndpointRequest, FailureSummary, LaneItem, RedeliverRequest, RejectedMessage, SkipRequest };
+export type { AttemptFailedNotice, CallEventsBatch, EndpointRequest, FailureSummary, LaneItem, RedeliverRequest, RejectedMessage, RetryNowRequest, SkipRequest };
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
 
@@ -44,6 +45,9 @@ export const stateQuery = defineQuery<CallStateView>('state');
  * those of one endpoint; `since`/`until` (ISO-8601) narrow by when the delivery was created.
  */
 export const redeliverSignal = defineSignal<[RedeliverRequest?]>('redeliver');
+
+/** Operator signal: a delivery waiting out its backoff (retrying) is attempted now; its retries go on from there if it fails. */
+export const retryNowSignal = defineSignal<[RetryNowRequest]>('retryNow');
 
 /** Operator signal: give up one delivery (stuck in retry, being attempted, or queued) so its endpoint's lane moves on. */
 export const skipSignal = defineSignal<[SkipRequest]>('skip');

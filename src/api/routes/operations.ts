@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { countFailedInRange, getDeliveryHead, listDeliveryLog, type AttemptOutcome } from '../../db/deliveries-repo';
 import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/recover-workflow';
-import { requestRedelivery } from '../../client';
+import { requestRedelivery, requestRetryNow } from '../../client';
 import { TEST_EVENT } from '../../event-types';
 import { deliveryId, newId } from '../../ids';
 import { eventTypeNameSchema, isoInstantSchema, type CallEvent } from '../../schemas/call-event';
@@ -74,8 +74,14 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
     const delivery = await getDeliveryHead(deps.pool, id);
     if (!delivery) throw notFound('delivery', id);
     assertVisible(principalOf(res), delivery.clientId, 'delivery', id);
+    // Waiting out its backoff: retry now (its call's workflow ends the wait; its retries go on from there if it fails).
+    if (delivery.retrying && !delivery.endpointDeleted) {
+      await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () => requestRetryNow(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }));
+      res.status(202).json({ deliveryId: id, callId: delivery.callId });
+      return;
+    }
     if (delivery.status !== 'failed' && delivery.status !== 'skipped') {
-      throw new ApiError(409, 'not_retryable', `delivery ${id} is ${delivery.status}; only failed or skipped deliveries can be retried`);
+      throw new ApiError(409, 'not_retryable', `delivery ${id} is ${delivery.status}; only failed, skipped or retrying deliveries can be retried`);
     }
     // The workflow leaves deliveries to deleted endpoints alone: say so rather than accept a no-op.
     if (delivery.endpointDeleted) throw new ApiError(409, 'not_retryable', `delivery ${id} cannot be retried: its endpoint was deleted`);

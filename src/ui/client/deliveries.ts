@@ -7,6 +7,11 @@ export function canRetry(delivery: Pick<DeliveryLogEntry, 'status'>): boolean {
   return delivery.status === 'failed' || delivery.status === 'skipped';
 }
 
+/** A pending delivery waiting out its backoff: it can be attempted now. */
+export function canRetryNow(delivery: Pick<DeliveryLogEntry, 'status' | 'nextAttemptAt'>): boolean {
+  return delivery.status === 'pending' && delivery.nextAttemptAt !== null;
+}
+
 /** The receiver's last answer: `HTTP 410: gone`, `SMTP 550: …`, or a connection error alone. */
 export function lastResult(delivery: Pick<DeliveryLogEntry, 'lastStatusCode' | 'lastError'>, kind: EndpointKind | undefined): string {
   const status = statusLabel(kind, delivery.lastStatusCode);

@@ -7,7 +7,7 @@ import { useEffect, useId, useState } from 'preact/hooks';
 import { api, messageOf, query } from '../api';
 import type { DeliveryLogEntry, DeliveryPage, DeliveryStatus, EndpointKind, RetryAccepted } from '../api-types';
 import { formErrorsOf, NO_ERRORS, type FormErrors } from '../field-errors';
-import { canRetry, lastResult } from '../deliveries';
+import { canRetry, canRetryNow, lastResult } from '../deliveries';
 import { formatTime, fromLocalInput, toLocalInput } from '../format';
 import { usePolling } from '../use-polling';
 import { DeliveryAttempts } from './delivery-attempts';
@@ -80,9 +80,10 @@ export function DeliveryLog(props: { endpointId: string; kind: EndpointKind; ini
 
   async function retry(delivery: DeliveryLogEntry) {
     setNotes((n) => ({ ...n, [delivery.id]: 'Retry requested…' }));
+    const now = canRetryNow(delivery);
     try {
       await api<RetryAccepted>('POST', `/v1/deliveries/${delivery.id}/retry`);
-      setNotes((n) => ({ ...n, [delivery.id]: 'Retry requested: it is sent again in its call\'s order' }));
+      setNotes((n) => ({ ...n, [delivery.id]: now ? 'Retry requested: its next attempt starts now' : 'Retry requested: it is sent again in its call\'s order' }));
       setWatchUntil(Date.now() + WATCH_AFTER_RETRY_MS);
     } catch (err) {
       setNotes((n) => ({ ...n, [delivery.id]: `Retry refused: ${messageOf(err)}` }));
@@ -150,6 +151,11 @@ export function DeliveryLog(props: { endpointId: string; kind: EndpointKind; ini
                   {canRetry(delivery) && (
                     <button type="button" onClick={() => void retry(delivery)}>
                       Retry
+                    </button>
+                  )}
+                  {canRetryNow(delivery) && (
+                    <button type="button" onClick={() => void retry(delivery)}>
+                      Retry now
                     </button>
                   )}
                   {notes[delivery.id] && delivery.status !== 'succeeded' && (
