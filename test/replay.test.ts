@@ -34,7 +34,7 @@ before(() => {
 describe('recorded histories', () => {
   test('there are histories of every recorded situation', () => {
     const scenarios = new Set(files.map((f) => f.replace(/\.\d+\.binpb$/, '')));
-    for (const scenario of ['long-call-continue-as-new', 'retry-then-success', 'redeliver', 'skip', 'failure-notice', 'cancel', 'reset', 'temporal-client', 'late-event', 'endpoint-paused', 'circuit-open', 'rate-limited', 'endpoint-disabled', 'call-events-batch', 'paced-idle-timer', 'paced-idle-timer-patched']) {
+    for (const scenario of ['long-call-continue-as-new', 'retry-then-success', 'redeliver', 'skip', 'failure-notice', 'cancel', 'reset', 'temporal-client', 'late-event', 'endpoint-paused', 'circuit-open', 'rate-limited', 'endpoint-disabled', 'call-events-batch', 'paced-idle-timer', 'paced-idle-timer-patched', 'retry-now']) {
       assert.ok(scenarios.has(scenario), `no recorded history of ${scenario}`);
     }
     assert.ok(files.filter((f) => f.startsWith('long-call-continue-as-new.')).length > 1, 'the long call continued as new');

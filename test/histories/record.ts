@@ -19,7 +19,7 @@ import { temporal } from '@temporalio/proto';
 import { FAST_SETTINGS, Harness } from '../helpers/harness';
 import { Receiver } from '../helpers/receiver';
 import pg from 'pg';
-import { endpointReadySignal, pauseEndpointSignal, redeliverSignal, resumeEndpointSignal, skipSignal } from '../../src/workflows/messages';
+import { endpointReadySignal, pauseEndpointSignal, redeliverSignal, resumeEndpointSignal, retryNowSignal, skipSignal } from '../../src/workflows/messages';
 import { emitCallEvent, emitCallEvents, signalCallEvents } from '../../src/client';
 import { planEvents } from '../../src/db/lanes-repo';
 import type { CallEvent } from '../../src/schemas/call-event';
@@ -116,6 +116,26 @@ async function main(): Promise<void> {
       await h.env.client.workflow.getHandle(callId).signal(skipSignal, { deliveryId: stuck.id, reason: 'recording' });
       await waitClosed(h, callId);
       await save(h, 'skip', callId);
+    }
+    if (want('retry-now')) {
+      // retryNow twice: once while the workflow's timer waits (after the batch's attempt), once while the retry's activity waits out its policy's backoff.
+      const clientId = 'rec-retry-now';
+      const callId = `rec-retry-now-${stamp}`;
+      const receiver = await Receiver.start((_r, i) => (i < 3 ? { status: 503 } : { status: 200 }));
+      await h.createEndpoint({ clientId, url: receiver.url });
+      await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
+      await receiver.waitFor(1);
+      const [delivery] = await h.waitForDeliveries(callId, (l) => l[0]?.nextAttemptAt != null, 10_000);
+      const handle = h.env.client.workflow.getHandle(callId);
+      await handle.signal(retryNowSignal, { deliveryId: delivery!.id });
+      await receiver.waitFor(3);
+      await pause(200);
+      await handle.signal(retryNowSignal, { deliveryId: delivery!.id });
+      await receiver.waitFor(4);
+      await h.emit(callId, 'OUTBOUND_CALL_COMPLETED', { clientId });
+      await receiver.waitFor(5);
+      await waitClosed(h, callId);
+      await save(h, 'retry-now', callId);
     }
     if (want('failure-notice')) {
       const clientId = 'rec-notice';
