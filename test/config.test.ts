@@ -27,6 +27,12 @@ test('defaults: 7 attempts over 30 s, 2 m, 8 m, 32 m, then capped at 4 h; 10 s a
   assert.deepEqual([config.DB_POOL_SIZE, config.WORKER_ACTIVITY_SLOTS, config.WORKER_MAX_CACHED_WORKFLOWS], [20, 100, 1_000]);
   const sized = loadConfig({ DB_POOL_SIZE: '40', WORKER_ACTIVITY_SLOTS: '200', WORKER_MAX_CACHED_WORKFLOWS: '10000' });
   assert.deepEqual([sized.DB_POOL_SIZE, sized.WORKER_ACTIVITY_SLOTS, sized.WORKER_MAX_CACHED_WORKFLOWS], [40, 200, 10_000]);
+  assert.equal(config.WORKER_BOOKKEEPING_SLOTS, 10);
+  assert.equal(config.CATALOG_ALLOW_UNKNOWN_TYPES, false);
+  assert.deepEqual(config.PORTAL_FRAME_ANCESTORS, []);
+  assert.equal(config.PORTAL_BASE_URL, undefined);
+  const portal = loadConfig({ PORTAL_FRAME_ANCESTORS: 'https://dashboard.example.com, http://localhost:3001', PORTAL_BASE_URL: 'https://webhooks.example.com' });
+  assert.deepEqual(portal.PORTAL_FRAME_ANCESTORS, ['https://dashboard.example.com', 'http://localhost:3001']);
 });
 
 test('durations take ms, s, m, h, d or bare milliseconds', () => {
@@ -49,6 +55,11 @@ test('a bad value stops start-up with a message naming the variable', () => {
     [{ DB_POOL_SIZE: '1' }, /DB_POOL_SIZE/],
     [{ WORKER_ACTIVITY_SLOTS: 'many' }, /WORKER_ACTIVITY_SLOTS/],
     [{ WORKER_MAX_CACHED_WORKFLOWS: '-5' }, /WORKER_MAX_CACHED_WORKFLOWS/],
+    [{ WORKER_BOOKKEEPING_SLOTS: '0' }, /WORKER_BOOKKEEPING_SLOTS/],
+    [{ CATALOG_ALLOW_UNKNOWN_TYPES: 'maybe' }, /CATALOG_ALLOW_UNKNOWN_TYPES/],
+    [{ PORTAL_FRAME_ANCESTORS: 'dashboard.example.com' }, /PORTAL_FRAME_ANCESTORS/],
+    [{ PORTAL_FRAME_ANCESTORS: "'self' https://a.example.com/path" }, /PORTAL_FRAME_ANCESTORS/],
+    [{ PORTAL_BASE_URL: 'webhooks.example.com' }, /PORTAL_BASE_URL/],
     [{ ENDPOINT_DISABLE_AFTER: 'never' }, /ENDPOINT_DISABLE_AFTER/],
     [{ CIRCUIT_BREAKER_CALLS: '-1' }, /CIRCUIT_BREAKER_CALLS/],
     [{ CIRCUIT_BREAKER_CALLS: '2.5' }, /CIRCUIT_BREAKER_CALLS/],
