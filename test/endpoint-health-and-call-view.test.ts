@@ -286,5 +286,5 @@ describe('call view', () => {
 test('GET /v1/me with AUTH off: an admin, keys not required', async () => {
   const { status, body } = await get('/v1/me');
   assert.equal(status, 200);
-  assert.deepEqual(principalViewSchema.parse(body), { role: 'admin', clientId: null, authRequired: false });
+  assert.deepEqual(principalViewSchema.parse(body), { role: 'admin', clientId: null, authRequired: false, portal: null });
 });
