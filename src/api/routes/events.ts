@@ -78,9 +78,13 @@ export function eventsRouter(deps: EventsDeps): Router {
         if (!(err instanceof ApiError)) throw err;
         const id = typeof (item as { id?: unknown })?.id === 'string' ? (item as { id: string }).id : null;
         const callId = (item as { body?: { data?: { callId?: unknown } } })?.body?.data?.callId;
-        const message = err.code === 'invalid_request' && Array.isArray(err.details)
-          ? `invalid event: ${(err.details as { path: string; message: string }[]).map((d) => `${d.path.replace(/^body/, `events.${index}`)}: ${d.message}`).join('; ')}`
-          : err.message;
+        const details = Array.isArray(err.details) ? (err.details as { path: string; message: string }[]) : [];
+        const message =
+          err.code === 'invalid_request' && details.length > 0
+            ? `invalid event: ${details.map((d) => `${d.path.replace(/^body/, `events.${index}`)}: ${d.message}`).join('; ')}`
+            : details.length > 0
+              ? `${err.message} (${details.map((d) => d.path).join(', ')})`.slice(0, 2_000)
+              : err.message;
         results[index] = { index, id, callId: typeof callId === 'string' ? callId : null, status: 'refused', error: { code: err.code, message } };
       }
     }
