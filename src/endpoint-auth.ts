@@ -20,6 +20,7 @@ export function resolveAuth(input: EndpointAuthInput, now: Date, current?: Endpo
   switch (input.type) {
     case 'none':
     case 'bearer':
+    case 'basic':
     case 'rsa':
       return { ok: true, auth: input };
     case 'hmac':

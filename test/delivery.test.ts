@@ -93,6 +93,24 @@ describe('delivery to a custom endpoint', () => {
     await receiver.stop();
   });
 
+  test('Basic auth: the receiver gets Authorization: Basic with the username and password; the API shows a hint of the password only', async () => {
+    const { clientId, callId } = ids();
+    const expected = `Basic ${Buffer.from('crm-user:pä ss:word', 'utf8').toString('base64')}`;
+    const receiver = await Receiver.start((r) => (r.headers.authorization === expected ? { status: 200 } : { status: 401 }));
+    const endpointId = await h.createEndpoint({ clientId, url: receiver.url, auth: { type: 'basic', username: 'crm-user', password: 'pä ss:word' } });
+    const shown = await h.api('GET', `/v1/endpoints/${endpointId}`);
+    assert.deepEqual(shown.body.auth, { type: 'basic', username: 'crm-user', passwordHint: '…rd' });
+    await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId });
+    const [delivery] = await h.waitForDeliveries(callId, (l) => ended(l, 1));
+    assert.equal(delivery!.status, 'succeeded');
+    assert.equal(receiver.requests[0]!.headers.authorization, expected);
+    // A username with a colon cannot be sent (RFC 7617): refused, with the field.
+    const refused = await h.api('POST', '/v1/endpoints', { clientId, kind: 'custom', url: receiver.url, events: ['*'], auth: { type: 'basic', username: 'a:b', password: 'x' } });
+    assert.equal(refused.status, 400);
+    assert.ok(refused.body.error.details.some((d: { path: string }) => d.path === 'body.auth.username'), JSON.stringify(refused.body));
+    await receiver.stop();
+  });
+
   test('500 then 200: two attempts, succeeded', async () => {
     const { clientId, callId } = ids();
     const receiver = await Receiver.start((_r, i) => (i === 0 ? { status: 500, body: 'boom' } : { status: 200 }));

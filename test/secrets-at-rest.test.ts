@@ -98,6 +98,7 @@ describe('endpoint secrets at rest: storage and keys', () => {
     current: generateWebhookSecret(),
     previous: generateWebhookSecret(),
     hex: 'hexsecret-Pd5Fh8Jk1Mn4Qr7St0',
+    basicPassword: 'basic-pw-Lk3Jh6Gf9Ds2Aq5Wz8',
     slack: 'https://hooks.slack.com/services/T0AAAA1111/B0BBBB2222/slackpathQw3Er5Ty7Ui9',
     teams: 'https://example.webhook.office.com/webhookb2/teamspath-Zx8Cv6Bn4Mm2@tenant/IncomingWebhook/abc/def',
   };
@@ -112,6 +113,7 @@ describe('endpoint secrets at rest: storage and keys', () => {
     endpointFields({ kind: 'slack', url: secrets.slack }),
     endpointFields({ kind: 'teams', url: secrets.teams }),
     endpointFields({ kind: 'email', url: null, email: 'ops@example.com' }),
+    endpointFields({ kind: 'custom', auth: { type: 'basic', username: 'crm-user', password: secrets.basicPassword } }),
   ];
 
   before(async () => {
@@ -172,6 +174,7 @@ describe('endpoint secrets at rest: storage and keys', () => {
     assert.equal(byId.get(written[0]!.id)!.url, 'https://receiver.example/hook');
     assert.deepEqual(byId.get(written[0]!.id)!.auth, { type: 'bearer' });
     assert.deepEqual(byId.get(written[2]!.id)!.auth, { type: 'hmac-hex', header: 'x-signature' });
+    assert.deepEqual(byId.get(written[6]!.id)!.auth, { type: 'basic', username: 'crm-user' }, 'the Basic password is sealed; the username stays readable');
     assert.equal(byId.get(written[3]!.id)!.url, redactedUrl(secrets.slack));
     assert.equal(byId.get(written[5]!.id)!.email, 'ops@example.com');
 

@@ -621,4 +621,28 @@ describe('the Webhooks page (real browser)', () => {
       elsewhere.server.close();
     }
   });
+  test('Basic auth through the form: the receiver gets the username and password; the page then shows a hint of the password', { timeout: 120_000 }, async (t) => {
+    if (missing || !h) return t.skip(missing ?? 'harness not started');
+    const clientId = `client-basic-${Date.now()}`;
+    const expected = `Basic ${Buffer.from('crm-user:s3cret-pass', 'utf8').toString('base64')}`;
+    const receiver = await Receiver.start((r) => (r.headers.authorization === expected ? { status: 200, body: 'ok-basic' } : { status: 401 }));
+    const { context, page, problems } = await openPage(h.baseUrl);
+    try {
+      await pickClient(page, clientId);
+      const form = await openCreateForm(page);
+      await form.getByLabel('URL').fill(receiver.url);
+      await form.getByLabel('Authentication').selectOption('basic');
+      await form.getByLabel('Username').fill('crm-user');
+      await form.getByLabel('Password').fill('s3cret-pass');
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+      await (await created(page)).getByRole('button', { name: 'Done' }).click();
+      const [endpoint] = await endpointsOf(clientId);
+      assert.deepEqual(endpoint?.auth, { type: 'basic', username: 'crm-user', passwordHint: '…ss' });
+      assert.match(await sendTestEvent(card(page, receiver.url)), /Test event: Succeeded · HTTP 200/);
+      assert.equal(receiver.requests.at(-1)?.headers.authorization, expected);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ export type AuthView =
   | { type: 'none' }
   | { type: 'rsa' }
   | { type: 'bearer'; tokenHint: string }
+  | { type: 'basic'; username: string; passwordHint: string }
   | { type: 'hmac'; secretHint: string; previousSecrets: { secretHint: string; expiresAt: string }[] }
   | { type: 'hmac-hex'; header: string; secretHint: string };
 
@@ -20,6 +21,7 @@ export type RevealedAuth =
   | { type: 'none' }
   | { type: 'rsa' }
   | { type: 'bearer'; token: string }
+  | { type: 'basic'; username: string; password: string }
   | { type: 'hmac'; secret: string }
   | { type: 'hmac-hex'; header: string; secret: string };
 
@@ -32,6 +34,8 @@ export function authView(auth: EndpointAuth, now = new Date()): AuthView {
       return { type: auth.type };
     case 'bearer':
       return { type: 'bearer', tokenHint: secretHint(auth.token) };
+    case 'basic':
+      return { type: 'basic', username: auth.username, passwordHint: secretHint(auth.password) };
     case 'hmac': {
       const [current, ...previous] = auth.secrets;
       return {

@@ -1,6 +1,6 @@
 /**
  * How an endpoint's secrets are kept in its row: one sealed JSON (AES-256-GCM, `ch1.<keyId>.<data>`)
- * in the `secrets` column holds the bearer token, the hmac secrets (current and previous), the
+ * in the `secrets` column holds the bearer token, the Basic password, the hmac secrets (current and previous), the
  * hmac-hex secret and, for slack and teams, the url. The AAD names the endpoint, so a ciphertext
  * copied to another row does not open. The other columns keep the rest in plaintext: `auth` its
  * type, header and secrets' dates; `url` a slack/teams url only redacted (origin and a hint).
@@ -18,6 +18,8 @@ const sealedPartsSchema = z
   .object({
     /** bearer */
     token: z.string().optional(),
+    /** basic */
+    password: z.string().optional(),
     /** hmac: in the order of the auth column's `secrets` (current first). */
     secrets: z.array(z.string()).optional(),
     /** hmac-hex */
@@ -129,6 +131,8 @@ function splitAuth(auth: EndpointAuth): { publicAuth: unknown; parts: SealedPart
       return { publicAuth: auth, parts: {} };
     case 'bearer':
       return { publicAuth: { type: auth.type }, parts: { token: auth.token } };
+    case 'basic':
+      return { publicAuth: { type: auth.type, username: auth.username }, parts: { password: auth.password } };
     case 'hmac':
       return {
         publicAuth: { type: auth.type, secrets: auth.secrets.map(({ secret: _secret, ...dates }) => dates) },
@@ -145,6 +149,8 @@ function joinAuth(endpointId: string, publicAuth: unknown, parts: SealedParts): 
   switch (publicAuth.type) {
     case 'bearer':
       return { ...publicAuth, token: parts.token };
+    case 'basic':
+      return { ...publicAuth, password: parts.password };
     case 'hmac-hex':
       return { ...publicAuth, secret: parts.secret };
     case 'hmac': {

@@ -35,7 +35,7 @@ export interface CustomDestinationOptions extends HttpDestinationOptions {
 
 /**
  * The authentication headers of one attempt, computed over `body`, the exact string sent:
- * bearer: Authorization; rsa: x-recho-timestamp, x-recho-signature, x-recho-key-id;
+ * bearer: Authorization; basic: Authorization (RFC 7617, UTF-8); rsa: x-recho-timestamp, x-recho-signature, x-recho-key-id;
  * hmac: Standard Webhooks (webhook-id = the event id, the same on every retry), signed by every
  * secret still within its rotation overlap; hmac-hex: the hex digest in the endpoint's header.
  */
@@ -51,6 +51,8 @@ export function authHeaders(
       return {};
     case 'bearer':
       return { authorization: `Bearer ${auth.token}` };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}` };
     case 'rsa':
       return rsaHeaders(signingKeys.current(), body, now);
     case 'hmac':

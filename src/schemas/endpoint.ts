@@ -55,6 +55,14 @@ export const MAX_HMAC_SECRETS = 3;
 const noneAuth = z.object({ type: z.literal('none') }).strict();
 const bearerAuth = z.object({ type: z.literal('bearer'), token: z.string().min(8).max(4096) }).strict();
 const rsaAuth = z.object({ type: z.literal('rsa') }).strict();
+/** HTTP Basic (RFC 7617): the user id may not contain a colon; the password is sealed at rest like every secret. */
+const basicAuth = z
+  .object({
+    type: z.literal('basic'),
+    username: z.string().min(1).max(200).regex(/^[^:\x00-\x1f\x7f]+$/, 'must not contain a colon or control characters (RFC 7617)'),
+    password: z.string().min(1).max(4096).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters'),
+  })
+  .strict();
 
 /** Input: a Standard Webhooks endpoint; a secret is generated when none is given. */
 const hmacAuthInput = z.object({ type: z.literal('hmac'), secret: webhookSecretSchema.optional() }).strict();
@@ -63,7 +71,7 @@ const hmacHexAuthInput = z
   .object({ type: z.literal('hmac-hex'), secret: hmacHexSecretSchema, header: signatureHeaderSchema.optional() })
   .strict();
 
-export const endpointAuthInputSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, rsaAuth, hmacAuthInput, hmacHexAuthInput]);
+export const endpointAuthInputSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, basicAuth, rsaAuth, hmacAuthInput, hmacHexAuthInput]);
 export type EndpointAuthInput = z.infer<typeof endpointAuthInputSchema>;
 
 /** The hmac secret that signs now. */
@@ -83,7 +91,7 @@ const hmacAuthStored = z
   .strict();
 const hmacHexAuthStored = z.object({ type: z.literal('hmac-hex'), secret: hmacHexSecretSchema, header: signatureHeaderSchema }).strict();
 
-export const endpointAuthSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, rsaAuth, hmacAuthStored, hmacHexAuthStored]);
+export const endpointAuthSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, basicAuth, rsaAuth, hmacAuthStored, hmacHexAuthStored]);
 /** Authentication as stored. */
 export type EndpointAuth = z.infer<typeof endpointAuthSchema>;
 export type AuthType = EndpointAuth['type'];

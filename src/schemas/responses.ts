@@ -53,6 +53,7 @@ export const authViewSchema = z.discriminatedUnion('type', [
   noAuthView,
   rsaAuthView,
   z.strictObject({ type: z.literal('bearer'), tokenHint: z.string().describe('`…` and at most 4 characters, never more than a quarter of the token') }),
+  z.strictObject({ type: z.literal('basic'), username: z.string(), passwordHint: z.string().describe('`…` and at most 4 characters of the password') }),
   z.strictObject({
     type: z.literal('hmac'),
     secretHint: z.string(),
@@ -68,6 +69,7 @@ export const revealedAuthSchema = z.discriminatedUnion('type', [
   noAuthView,
   rsaAuthView,
   z.strictObject({ type: z.literal('bearer'), token: z.string() }),
+  z.strictObject({ type: z.literal('basic'), username: z.string(), password: z.string() }),
   z.strictObject({ type: z.literal('hmac'), secret: z.string().describe('generated when none was given') }),
   z.strictObject({ type: z.literal('hmac-hex'), header: z.string(), secret: z.string() }),
 ]);

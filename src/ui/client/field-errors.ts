@@ -5,7 +5,7 @@
  */
 import { ApiFailure, messageOf } from './api';
 
-export type FieldName = 'clientId' | 'kind' | 'url' | 'email' | 'auth' | 'token' | 'events' | 'description' | 'rateLimit' | 'since' | 'until' | 'key';
+export type FieldName = 'clientId' | 'kind' | 'url' | 'email' | 'auth' | 'token' | 'username' | 'password' | 'events' | 'description' | 'rateLimit' | 'since' | 'until' | 'key';
 export type FieldErrors = Partial<Record<FieldName, string>>;
 
 /** The form field an API path (`body.auth.token`, `query.since`) is about, or undefined. */
@@ -13,7 +13,7 @@ export function fieldOfPath(path: string): FieldName | undefined {
   const parts = path.split('.');
   if (parts[0] === 'body' || parts[0] === 'query' || parts[0] === 'path') parts.shift();
   const [first, second] = parts;
-  if (first === 'auth') return second === 'token' ? 'token' : 'auth';
+  if (first === 'auth') return second === 'token' || second === 'username' || second === 'password' ? second : 'auth';
   switch (first) {
     case 'clientId':
     case 'kind':

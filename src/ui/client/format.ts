@@ -38,6 +38,7 @@ export const KIND_LABELS: Record<EndpointKind, string> = {
 export const AUTH_LABELS: Record<AuthView['type'], string> = {
   none: 'None',
   bearer: 'Bearer token',
+  basic: 'Basic (username and password)',
   rsa: 'RSA signature',
   hmac: 'HMAC (Standard Webhooks)',
   'hmac-hex': 'HMAC, hex digest',

@@ -14,7 +14,7 @@ import { ALL_EVENTS, TriggersFieldset } from './triggers-fieldset';
 
 type AuthType = AuthView['type'];
 
-const FORM_FIELDS: readonly FieldName[] = ['kind', 'url', 'email', 'auth', 'token', 'events', 'description', 'rateLimit'];
+const FORM_FIELDS: readonly FieldName[] = ['kind', 'url', 'email', 'auth', 'token', 'username', 'password', 'events', 'description', 'rateLimit'];
 
 const RATE_LIMIT_INVALID = 'Enter a whole number of requests per second, or leave empty for no limit';
 
@@ -34,7 +34,7 @@ const URL_PLACEHOLDERS: Record<Exclude<EndpointKind, 'email'>, string> = {
 };
 
 function authOptions(current: AuthType | undefined): { value: AuthType; label: string }[] {
-  const choices: AuthType[] = ['none', 'bearer', 'rsa', 'hmac'];
+  const choices: AuthType[] = ['none', 'bearer', 'basic', 'rsa', 'hmac'];
   // hmac-hex is set through the API (a receiver's own header and secret); an endpoint that has it keeps it.
   if (current === 'hmac-hex') choices.push('hmac-hex');
   return choices.map((type) => ({ value: type, label: AUTH_LABELS[type] }));
@@ -78,6 +78,8 @@ export function EndpointForm(props: EndpointFormProps) {
   const [email, setEmail] = useState(current?.email ?? '');
   const [authType, setAuthType] = useState<AuthType>(current?.auth.type ?? 'none');
   const [token, setToken] = useState('');
+  const [username, setUsername] = useState(current?.auth.type === 'basic' ? current.auth.username : '');
+  const [password, setPassword] = useState('');
   const [description, setDescription] = useState(current?.description ?? '');
   const [rateLimit, setRateLimit] = useState(current?.rateLimit?.toString() ?? '');
   const [events, setEvents] = useState<string[]>(current ? [...current.events] : [ALL_EVENTS]);
@@ -91,6 +93,8 @@ export function EndpointForm(props: EndpointFormProps) {
         return { type: authType };
       case 'bearer':
         return { type: 'bearer', token };
+      case 'basic':
+        return { type: 'basic', username, password };
       case 'hmac':
         return { type: 'hmac' };
       case 'hmac-hex':
@@ -144,7 +148,12 @@ export function EndpointForm(props: EndpointFormProps) {
     if (limit !== endpoint.rateLimit) patch.rateLimit = limit;
     if (!sameEvents(events, endpoint.events)) patch.events = asSubscriptions(events);
     let secret: string | null = null;
-    if (endpoint.kind === 'custom' && (authType !== endpoint.auth.type || (authType === 'bearer' && token !== ''))) {
+    const basicChanged = authType === 'basic' && (password !== '' || (endpoint.auth.type === 'basic' && username !== endpoint.auth.username));
+    if (basicChanged && password === '') {
+      setErrors({ fields: { password: 'Enter the password again to change the username' }, general: null });
+      return;
+    }
+    if (endpoint.kind === 'custom' && (authType !== endpoint.auth.type || (authType === 'bearer' && token !== '') || basicChanged)) {
       if (authType === 'hmac') {
         // The API reveals a generated secret only when it creates the endpoint: make it here, show it once.
         secret = generateWebhookSecret();
@@ -161,6 +170,7 @@ export function EndpointForm(props: EndpointFormProps) {
     try {
       onSaved(await api<EndpointView>('PATCH', `/v1/endpoints/${endpoint.id}`, { body: patch }), secret);
       setToken('');
+      setPassword('');
     } catch (err) {
       setErrors(formErrorsOf(err, FORM_FIELDS));
     }
@@ -205,6 +215,21 @@ export function EndpointForm(props: EndpointFormProps) {
         )}
         {kind === 'custom' && authType === 'bearer' && (
           <TextField id={`${id}-token`} label="Token" type="password" autoComplete="new-password" value={token} onValue={setToken} hint={tokenHint} error={f.token} />
+        )}
+        {kind === 'custom' && authType === 'basic' && (
+          <>
+            <TextField id={`${id}-username`} label="Username" autoComplete="off" value={username} onValue={setUsername} error={f.username} />
+            <TextField
+              id={`${id}-password`}
+              label="Password"
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onValue={setPassword}
+              hint={current?.auth.type === 'basic' ? `Leave empty to keep the current password (${current.auth.passwordHint})` : 'Stored encrypted; shown only as a hint afterwards.'}
+              error={f.password}
+            />
+          </>
         )}
         {kind === 'custom' && authType === 'rsa' && props.mode === 'create' && (
           <p class="hint">Requests are signed with callhook's RSA key; its public key is shown once the endpoint exists.</p>
