@@ -222,7 +222,7 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
                 'action', x.action, 'source', x.source, 'reason', x.reason, 'at', x.created_at) ORDER BY x.id)
               FROM delivery_actions x WHERE x.delivery_id = d.id), '[]'::json) AS actions
      FROM (SELECT d.* FROM deliveries d ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.seq ${limit}) d
-     CROSS JOIN LATERAL (SELECT e.event_type, e.validation_errors FROM events e WHERE e.id = d.event_id) e
+     LEFT JOIN LATERAL (SELECT e.event_type, e.validation_errors FROM events e WHERE e.id = d.event_id) e ON true
      ORDER BY d.seq`,
     params,
   );
