@@ -5,13 +5,13 @@
  */
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../event-types';
-import { callDataSchema, callErrorSchema } from '../schemas/call-event';
+import { callDataSchema, submitEventSchema } from '../schemas/call-event';
 import type { EventTypeGroup } from '../schemas/event-type';
 
-const errorsSchema = z.array(callErrorSchema).max(100);
-
-/** The body every call event carries: the seeds' `{ data, errors }`. */
-const callBodySchema = z.object({ data: callDataSchema, errors: errorsSchema.optional() }).strict();
+/** The body every call event carries, the seeds' `{ data, errors }`: the very schema intake validates with. */
+const callBodySchema = submitEventSchema.shape.body;
+/** callhook's own events always carry their errors. */
+const errorsSchema = callBodySchema.shape.errors.unwrap();
 
 const deliveryFailedBodySchema = z
   .object({
