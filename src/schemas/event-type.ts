@@ -29,6 +29,11 @@ export const schemaErrorSchema = z.object({
 });
 export type SchemaError = z.infer<typeof schemaErrorSchema>;
 
+/** A schema problem as an API error detail: where it is in the request, as a field path (`body.example.data.x`) and a JSON pointer. */
+export function schemaErrorDetail(error: SchemaError, at: { path: string; pointer: string }): { path: string; pointer: string; message: string } {
+  return { path: `${at.path}${error.pointer.replaceAll('/', '.')}`, pointer: `${at.pointer}${error.pointer}`, message: error.message };
+}
+
 export const eventTypeSchema = z.strictObject({
   name: eventTypeNameSchema,
   title: z.string().describe('How the page and Slack, Teams and email messages name it'),

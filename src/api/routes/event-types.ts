@@ -4,7 +4,7 @@ import { countSubscribers, insertEventType, updateEventType } from '../../db/eve
 import { eventTypeView, type CatalogEntry, type EventCatalog } from '../../catalog/event-catalog';
 import { compileBodySchema, InvalidSchemaError } from '../../catalog/json-schema';
 import { submitEventSchema } from '../../schemas/call-event';
-import { archiveEventTypeQuery, createEventTypeBody, eventTypeNameParams, patchEventTypeBody, type SchemaError } from '../../schemas/event-type';
+import { archiveEventTypeQuery, createEventTypeBody, eventTypeNameParams, patchEventTypeBody, schemaErrorDetail, type SchemaError } from '../../schemas/event-type';
 import { ApiError, notFound } from '../errors';
 import { principalOf, requireAdmin } from '../auth/principal';
 import { parse } from '../validate';
@@ -103,7 +103,7 @@ function checkSchemaAndExample(schema: Record<string, unknown>, example: Record<
       400,
       'invalid_example',
       `the example does not validate: ${problems.map((p) => `${p.pointer || '(body)'} ${p.message}`).join('; ')}`.slice(0, 2_000),
-      problems.map((p) => ({ path: `body.example${p.pointer.replaceAll('/', '.')}`, pointer: `/example${p.pointer}`, message: p.message })),
+      problems.map((p) => schemaErrorDetail(p, { path: 'body.example', pointer: '/example' })),
     );
   }
 }

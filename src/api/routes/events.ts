@@ -10,7 +10,7 @@ import { assertMayActFor, assertVisible, principalOf } from '../auth/principal';
 import { acceptEvent, acceptEvents, type Outbox } from '../accept-event';
 import { parse } from '../validate';
 import type { EventCatalog } from '../../catalog/event-catalog';
-import type { SchemaError } from '../../schemas/event-type';
+import { schemaErrorDetail, type SchemaError } from '../../schemas/event-type';
 import type { z as zod } from 'zod';
 import type { batchItemResultSchema } from '../../schemas/responses';
 
@@ -34,7 +34,7 @@ async function checkAgainstCatalog(catalog: EventCatalog, event: CallEvent, at: 
     verdict.code,
     verdict.message,
     verdict.errors
-      ? verdict.errors.map((e) => ({ path: `${at}.body${e.pointer.replaceAll('/', '.')}`, pointer: `/body${e.pointer}`, message: e.message }))
+      ? verdict.errors.map((e) => schemaErrorDetail(e, { path: `${at}.body`, pointer: '/body' }))
       : [{ path: `${at}.eventType`, message: verdict.message }],
   );
 }
