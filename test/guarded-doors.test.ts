@@ -23,7 +23,7 @@ after(async () => {
   await h?.stop();
 });
 
-const SIGNALS = ['callEvent', 'redeliver', 'skip', 'pauseEndpoint', 'resumeEndpoint', 'endpointReady', 'deliveryAttemptFailed'];
+const SIGNALS = ['callEvent', 'redeliver', 'skip', 'retryNow', 'pauseEndpoint', 'resumeEndpoint', 'endpointReady', 'deliveryAttemptFailed'];
 const seqOf = (r: ReceivedRequest) => (r.json as { body: { data: { seq: number } } }).body.data.seq;
 
 /** No workflow task of the call failed, in any of its runs. */
