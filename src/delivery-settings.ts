@@ -1,3 +1,5 @@
+import type { RetrySchedule } from './schemas/endpoint-options';
+
 /** Delivery timing the worker is configured with; the workflow reads it once per run. */
 export interface DeliverySettings {
   /** Attempts in all: the first one plus the retries. */
@@ -57,4 +59,16 @@ export function deliverySettingsFrom(config: {
  */
 export function retryDelayMs(settings: Pick<DeliverySettings, 'initialIntervalMs' | 'backoffCoefficient' | 'maximumIntervalMs'>, attempt: number): number {
   return Math.min(settings.initialIntervalMs * settings.backoffCoefficient ** Math.max(attempt - 1, 0), settings.maximumIntervalMs);
+}
+
+/** Attempts in all a delivery round has: the endpoint's own schedule's (its delays and the first), or the configured number. */
+export function attemptsAllowed(settings: Pick<DeliverySettings, 'maxAttempts'>, schedule: RetrySchedule | null): number {
+  return schedule ? schedule.delaysMs.length + 1 : settings.maxAttempts;
+}
+
+/** The delay after the n-th failed attempt (1-based) of a round: the endpoint's own schedule's, or the configured backoff's. */
+export function scheduledDelayMs(settings: Pick<DeliverySettings, 'initialIntervalMs' | 'backoffCoefficient' | 'maximumIntervalMs'>, schedule: RetrySchedule | null, attempt: number): number {
+  if (!schedule) return retryDelayMs(settings, attempt);
+  const delays = schedule.delaysMs;
+  return delays[Math.min(attempt, delays.length) - 1] ?? settings.initialIntervalMs;
 }

@@ -23,6 +23,8 @@ export function resolveAuth(input: EndpointAuthInput, now: Date, current?: Endpo
     case 'basic':
     case 'rsa':
       return { ok: true, auth: input };
+    case 'oauth2':
+      return { ok: true, auth: { ...input, method: input.method ?? 'client_secret_basic' } };
     case 'hmac':
       if (input.secret !== undefined) return { ok: true, auth: { type: 'hmac', secrets: [{ secret: input.secret, createdAt: now.toISOString() }] } };
       if (current === undefined) return { ok: true, auth: { type: 'hmac', secrets: [{ secret: generateWebhookSecret(), createdAt: now.toISOString() }] } };

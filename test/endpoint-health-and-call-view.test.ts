@@ -47,6 +47,10 @@ async function endpoint(id: string, clientId = 'client-h'): Promise<string> {
     description: null,
     active: true,
     rateLimit: null,
+    headers: [],
+    filter: null,
+    retry: null,
+    tls: null,
   });
   return id;
 }

@@ -48,6 +48,7 @@ const ROUTES = [
   'POST /v1/endpoints/{id}/resume',
   'POST /v1/endpoints/{id}/recover',
   'POST /v1/endpoints/{id}/test',
+  'POST /v1/endpoints/{id}/test-filter',
   'GET /v1/endpoints/{id}/deliveries',
   'POST /v1/deliveries/{id}/retry',
   'GET /v1/signing-key',

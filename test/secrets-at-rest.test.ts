@@ -81,6 +81,10 @@ function endpointFields(fields: Partial<NewEndpoint> & Pick<NewEndpoint, 'kind'>
     description: null,
     active: true,
     rateLimit: null,
+    headers: [],
+    filter: null,
+    retry: null,
+    tls: null,
     ...fields,
   };
 }

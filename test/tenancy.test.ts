@@ -183,6 +183,12 @@ const table: Record<string, Row> = {
   'POST /v1/endpoints/{id}/resume': { path: () => `/v1/endpoints/${f.endpointB}/resume`, body: () => ({}), clientA: 404, admin: 200 },
   'POST /v1/endpoints/{id}/recover': { path: () => `/v1/endpoints/${f.endpointB}/recover`, body: () => ({ since: since() }), clientA: 404, admin: 202 },
   'POST /v1/endpoints/{id}/test': { path: () => `/v1/endpoints/${f.endpointB}/test`, clientA: 404, admin: 200 },
+  'POST /v1/endpoints/{id}/test-filter': {
+    path: () => `/v1/endpoints/${f.endpointB}/test-filter`,
+    body: () => ({ eventType: 'OUTBOUND_CALL_ERROR', filter: { eventType: 'OUTBOUND_CALL_ERROR' } }),
+    clientA: 404,
+    admin: 200,
+  },
   'GET /v1/endpoints/{id}/deliveries': { path: () => `/v1/endpoints/${f.endpointB}/deliveries`, clientA: 404, admin: 200 },
   'POST /v1/deliveries/{id}/retry': { path: () => `/v1/deliveries/${f.deliveryB}/retry`, clientA: 404, admin: 409 /* it succeeded: nothing to retry */ },
   'GET /v1/event-types': { path: () => '/v1/event-types', clientA: 200, admin: 200 },

@@ -2,9 +2,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { OutboxNudge } from './wake-held-calls';
 import type { Pool } from '../db/pool';
-import { deliveryStatus, loadDeliveryContexts, markDeliveryFailed, recordAttempt, recordCancelledAttempt, type DeliveryContext, type DeliveryStatus } from '../db/deliveries-repo';
-import { DeliveryErrorType, retryDelayMs, type DeliverySettings } from '../delivery-settings';
+import { deliveryStatus, loadDeliveryContexts, markDeliveryFailed, markDeliveryFilteredOut, recordAttempt, recordCancelledAttempt, type DeliveryContext, type DeliveryStatus } from '../db/deliveries-repo';
+import { DeliveryErrorType, attemptsAllowed, scheduledDelayMs, type DeliverySettings } from '../delivery-settings';
 import { isTestEvent } from '../event-types';
+import { explainFilterMatch, filterableEvent } from '../filters/evaluate-filter';
 import { attemptDuration, deliveriesEnded, deliveryAttempts } from '../metrics';
 import { attemptFailedSignal } from '../workflows/messages';
 import type { AttemptResult, DestinationRegistry } from '../destinations/destination';
@@ -85,6 +86,18 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
     deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'failed' });
     return { kind: 'failed', type: DeliveryErrorType.endpointUnavailable, error, round };
   }
+  // A test event is sent to one endpoint on purpose, so its filter does not apply (test-filter is how a filter is checked).
+  if (endpoint.filter && !isTestEvent(ctx.event)) {
+    const match = explainFilterMatch(endpoint.filter, filterableEvent(ctx.event));
+    if (!match.matched) {
+      // Not a failure and not an attempt: the endpoint asked not to get this event. Logged as skipped, with why.
+      const reason = `filtered out by the endpoint's filter: ${match.reasons.join('; ')}`.slice(0, 1000);
+      const ended = await markDeliveryFilteredOut(deps.pool, ctx.deliveryId, reason);
+      if (ended) deliveriesEnded.inc({ kind: endpoint.kind, outcome: 'skipped' });
+      deps.logger.info({ deliveryId: ctx.deliveryId, endpointId: endpoint.id, eventType: ctx.event.eventType }, 'delivery filtered out by its endpoint\'s filter');
+      return { kind: 'cancelled', status: ended ? 'skipped' : ((await deliveryStatus(deps.pool, ctx.deliveryId)) ?? 'skipped') };
+    }
+  }
   const health = deps.health ?? DEFAULT_ENDPOINT_HEALTH;
   const hold = await passGate({ pool: deps.pool, health, probeForMs: deps.settings.attemptTimeoutMs + 5_000 }, ctx, cancel);
   if (hold) return { kind: 'held', hold };
@@ -116,9 +129,10 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
     deps.logger.info({ deliveryId: ctx.deliveryId, endpointId: endpoint.id, attemptNumber, durationMs }, 'delivery attempt abandoned: the delivery was skipped');
     return { kind: 'cancelled', status: skip.endedAs() };
   }
-  const last = round >= deps.settings.maxAttempts;
+  // The endpoint's own schedule, read at each attempt: a change applies to the next delay and to the number of attempts left.
+  const last = round >= attemptsAllowed(deps.settings, endpoint.retry);
   const ends = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'final' || last ? 'failed' : null;
-  const delayMs = result.outcome === 'retryable' ? (result.retryAfterMs ?? retryDelayMs(deps.settings, round)) : 0;
+  const delayMs = result.outcome === 'retryable' ? (result.retryAfterMs ?? scheduledDelayMs(deps.settings, endpoint.retry, round)) : 0;
   const nextAttemptAt = ends === null ? Date.now() + delayMs : null;
   const statusAfter = await recordAttempt(deps.pool, {
     deliveryId: ctx.deliveryId,

@@ -1,6 +1,8 @@
 import { stillSigns } from '../endpoint-auth';
 import { redactedUrl, secretHint, urlIsCredential } from '../redaction';
-import type { Endpoint, EndpointAuth } from '../schemas/endpoint';
+import { certificateExpiryState, describeCertificate, type CertificateExpiry } from '../destinations/client-certificates';
+import type { ClientTls, Endpoint, EndpointAuth } from '../schemas/endpoint';
+import type { CustomHeader } from '../schemas/endpoint-options';
 
 export { secretHint };
 
@@ -10,6 +12,7 @@ export type AuthView =
   | { type: 'rsa' }
   | { type: 'bearer'; tokenHint: string }
   | { type: 'basic'; username: string; passwordHint: string }
+  | ({ type: 'oauth2'; clientSecretHint: string } & OAuth2Public)
   | { type: 'hmac'; secretHint: string; previousSecrets: { secretHint: string; expiresAt: string }[] }
   | { type: 'hmac-hex'; header: string; secretHint: string };
 
@@ -22,10 +25,40 @@ export type RevealedAuth =
   | { type: 'rsa' }
   | { type: 'bearer'; token: string }
   | { type: 'basic'; username: string; password: string }
+  | ({ type: 'oauth2'; clientSecret: string } & OAuth2Public)
   | { type: 'hmac'; secret: string }
   | { type: 'hmac-hex'; header: string; secret: string };
 
-export type EndpointView<A> = Omit<Endpoint, 'auth'> & { auth: A };
+type OAuth2Auth = Extract<EndpointAuth, { type: 'oauth2' }>;
+/** What of an OAuth client is shown: all but the secret. */
+type OAuth2Public = Omit<OAuth2Auth, 'type' | 'clientSecret'>;
+
+/** A custom header as shown: a secret one by a hint of its value only. */
+export type HeaderView = { name: string; secret: false; value: string } | { name: string; secret: true; valueHint: string };
+
+/** A client certificate as shown: what it is and when it expires, never its key. */
+export interface TlsView {
+  subject: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint256: string;
+  /** `expiring`: within 14 days; `expired`: deliveries to the endpoint fail their TLS handshake. */
+  expiry: CertificateExpiry;
+  /** Whether CAs of its own are trusted for the receiver's certificate. */
+  ca: boolean;
+}
+
+export type EndpointView<A> = Omit<Endpoint, 'auth' | 'headers' | 'tls'> & { auth: A; headers: HeaderView[]; tls: TlsView | null };
+
+export function headerView(header: CustomHeader): HeaderView {
+  return header.secret ? { name: header.name, secret: true, valueHint: secretHint(header.value) } : { name: header.name, secret: false, value: header.value };
+}
+
+export function tlsView(tls: ClientTls, now = new Date()): TlsView {
+  const certificate = describeCertificate(tls.certificate);
+  return { ...certificate, expiry: certificateExpiryState(certificate.notAfter, now), ca: tls.ca !== undefined };
+}
 
 export function authView(auth: EndpointAuth, now = new Date()): AuthView {
   switch (auth.type) {
@@ -36,6 +69,10 @@ export function authView(auth: EndpointAuth, now = new Date()): AuthView {
       return { type: 'bearer', tokenHint: secretHint(auth.token) };
     case 'basic':
       return { type: 'basic', username: auth.username, passwordHint: secretHint(auth.password) };
+    case 'oauth2': {
+      const { clientSecret, ...shown } = auth;
+      return { ...shown, clientSecretHint: secretHint(clientSecret) };
+    }
     case 'hmac': {
       const [current, ...previous] = auth.secrets;
       return {
@@ -59,10 +96,10 @@ export function urlView(endpoint: Pick<Endpoint, 'kind' | 'url'>): string | null
 }
 
 export function endpointView(endpoint: Endpoint): EndpointView<AuthView> {
-  return { ...endpoint, url: urlView(endpoint), auth: authView(endpoint.auth) };
+  return { ...endpoint, url: urlView(endpoint), auth: authView(endpoint.auth), headers: endpoint.headers.map(headerView), tls: endpoint.tls && tlsView(endpoint.tls) };
 }
 
-/** The creation response: the only endpoint view with the secret (and a Slack/Teams url) in full. */
+/** The creation response: the only endpoint view with the auth secret (and a Slack/Teams url) in full; secret headers stay hinted. */
 export function createdEndpointView(endpoint: Endpoint): EndpointView<RevealedAuth> {
-  return { ...endpoint, auth: revealedAuth(endpoint.auth) };
+  return { ...endpoint, auth: revealedAuth(endpoint.auth), headers: endpoint.headers.map(headerView), tls: endpoint.tls && tlsView(endpoint.tls) };
 }

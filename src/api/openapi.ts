@@ -54,7 +54,7 @@ import { endpointHealthListQuery, endpointHealthQuery } from './routes/endpoint-
 import { callDeliveriesQuery, callIdParams } from './routes/calls';
 import { endpointIdParams, endpointStateBody, listEndpointsQuery, rotateSecretBody } from './routes/endpoints';
 import { eventIdParams } from './routes/events';
-import { deliveryIdParams, endpointDeliveriesQuery, recoverBody, redeliverCallBody, testEndpointBody } from './routes/operations';
+import { deliveryIdParams, endpointDeliveriesQuery, filterMatchSchema, recoverBody, redeliverCallBody, testEndpointBody, testFilterBody } from './routes/operations';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 415 | 429 | 500 | 503 | 504;
@@ -94,6 +94,7 @@ const requestSchemas = {
   SubmitEventBatch: submitEventBatchSchema,
   CreateEventType: createEventTypeBody,
   TestEndpointRequest: testEndpointBody,
+  TestFilterRequest: testFilterBody,
   CreatePortalLink: createPortalLinkBody,
   UpdateEventType: patchEventTypeBody,
   RotateSecretRequest: rotateSecretBody,
@@ -131,6 +132,7 @@ const responseSchemas = {
   RedeliverAccepted: redeliverAcceptedSchema,
   RecoverAccepted: recoverAcceptedSchema,
   TestResult: testResultSchema,
+  FilterMatch: filterMatchSchema,
   Health: healthSchema,
   Readiness: readinessSchema,
   SigningKey: publishedSigningKeySchema,
@@ -344,6 +346,17 @@ export const operations: ApiOperation[] = [
     body: { schema: testEndpointBody, required: false },
     responses: [{ status: 200, description: "the first attempt's outcome", schema: testResultSchema }],
     errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT, 503: TEMPORAL_DOWN, 504: 'no attempt finished in time; the event id is in the message' },
+  },
+  {
+    method: 'post',
+    path: '/v1/endpoints/{id}/test-filter',
+    operationId: 'testEndpointFilter',
+    summary: 'Evaluate a filter (the endpoint\'s own, or one given) against a sample event or a catalog type\'s example; nothing is sent',
+    tag: 'endpoints',
+    params: endpointIdParams,
+    body: { schema: testFilterBody, required: true },
+    responses: [{ status: 200, description: 'whether the event matches, and why', schema: filterMatchSchema }],
+    errors: { 400: 'a bad filter (the path names the operator or path) or event', 404: NO_ENDPOINT },
   },
   {
     method: 'get',

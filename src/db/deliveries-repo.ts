@@ -308,6 +308,16 @@ export async function markDeliverySkipped(db: Queryable, deliveryId: string, cal
   return rows[0];
 }
 
+/** The endpoint's filter did not match the event: the delivery ends as skipped, `reason` saying so. True when it was pending. */
+export async function markDeliveryFilteredOut(db: Queryable, deliveryId: string, reason: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE deliveries SET status = 'skipped', last_error = $2, ended_at = now(), updated_at = now(), next_attempt_at = NULL
+     WHERE id = $1 AND status = 'pending'`,
+    [deliveryId, reason],
+  );
+  return rowCount === 1;
+}
+
 export interface RedeliveryFilter {
   /** One delivery: may be failed or skipped. */
   deliveryId?: string;

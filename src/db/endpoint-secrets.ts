@@ -1,9 +1,11 @@
 /**
  * How an endpoint's secrets are kept in its row: one sealed JSON (AES-256-GCM, `ch1.<keyId>.<data>`)
- * in the `secrets` column holds the bearer token, the Basic password, the hmac secrets (current and previous), the
- * hmac-hex secret and, for slack and teams, the url. The AAD names the endpoint, so a ciphertext
- * copied to another row does not open. The other columns keep the rest in plaintext: `auth` its
- * type, header and secrets' dates; `url` a slack/teams url only redacted (origin and a hint).
+ * in the `secrets` column holds the bearer token, the Basic password, the OAuth client secret, the
+ * hmac secrets (current and previous), the hmac-hex secret, the values of secret custom headers,
+ * the mutual-TLS private key and, for slack and teams, the url. The AAD names the endpoint, so a
+ * ciphertext copied to another row does not open. The other columns keep the rest in plaintext:
+ * `auth` its type, header and secrets' dates; `headers` the names and the values that are not
+ * secret; `tls` the certificate and CAs; `url` a slack/teams url only redacted (origin and a hint).
  *
  * A row with `secrets` NULL was written before migration 005 and still holds everything in
  * plaintext; it is read as it is until reencryptEndpointSecrets seals it (at every start).
@@ -11,7 +13,8 @@
 import { z } from 'zod';
 import { sealedKeyId, type KeyRing } from '../crypto/key-ring';
 import { redactedUrl, urlIsCredential } from '../redaction';
-import type { EndpointAuth, EndpointKind } from '../schemas/endpoint';
+import type { ClientTls, EndpointAuth, EndpointKind } from '../schemas/endpoint';
+import type { CustomHeader } from '../schemas/endpoint-options';
 
 /** What is sealed: only the fields an endpoint's auth type and kind have. */
 const sealedPartsSchema = z
@@ -20,6 +23,12 @@ const sealedPartsSchema = z
     token: z.string().optional(),
     /** basic */
     password: z.string().optional(),
+    /** oauth2 */
+    clientSecret: z.string().optional(),
+    /** The values of the secret custom headers, in the order of the headers column's secret ones. */
+    headers: z.array(z.string()).optional(),
+    /** mutual TLS: the client certificate's private key (PEM). */
+    tlsPrivateKey: z.string().optional(),
     /** hmac: in the order of the auth column's `secrets` (current first). */
     secrets: z.array(z.string()).optional(),
     /** hmac-hex */
@@ -35,6 +44,10 @@ export interface SealedEndpointColumns {
   url: string | null;
   /** The auth column: the stored auth without its secrets. */
   auth: unknown;
+  /** The headers column: secret headers without their value. */
+  headers: unknown;
+  /** The tls column: without the private key. */
+  tls: unknown;
   secrets: string;
 }
 
@@ -44,7 +57,19 @@ export interface StoredEndpointColumns {
   kind: EndpointKind;
   url: string | null;
   auth: unknown;
+  headers: unknown;
+  tls: unknown;
   secrets: string | null;
+}
+
+/** What sealing reads of an endpoint. */
+export interface SealableEndpoint {
+  id: string;
+  kind: EndpointKind;
+  url: string | null;
+  auth: EndpointAuth;
+  headers: readonly CustomHeader[];
+  tls: ClientTls | null;
 }
 
 /** An endpoint's sealed secrets that cannot be opened (wrong or missing key, another row's ciphertext, damage). */
@@ -67,16 +92,19 @@ export function endpointSecretsAad(endpointId: string): string {
 }
 
 /** The columns to write for an endpoint: its secrets sealed under the ring's current key. */
-export function sealEndpointSecrets(
-  endpoint: { id: string; kind: EndpointKind; url: string | null; auth: EndpointAuth },
-  ring: KeyRing,
-): SealedEndpointColumns {
+export function sealEndpointSecrets(endpoint: SealableEndpoint, ring: KeyRing): SealedEndpointColumns {
   const { publicAuth, parts } = splitAuth(endpoint.auth);
   const credentialUrl = endpoint.url !== null && urlIsCredential(endpoint.kind) ? endpoint.url : undefined;
-  const sealed: SealedParts = credentialUrl === undefined ? parts : { ...parts, url: credentialUrl };
+  const sealed: SealedParts = { ...parts };
+  if (credentialUrl !== undefined) sealed.url = credentialUrl;
+  const secretHeaders = endpoint.headers.filter((h) => h.secret);
+  if (secretHeaders.length > 0) sealed.headers = secretHeaders.map((h) => h.value);
+  if (endpoint.tls) sealed.tlsPrivateKey = endpoint.tls.privateKey;
   return {
     url: credentialUrl === undefined ? endpoint.url : redactedUrl(credentialUrl),
     auth: publicAuth,
+    headers: endpoint.headers.map((h) => (h.secret ? { name: h.name, secret: true } : h)),
+    tls: endpoint.tls && { certificate: endpoint.tls.certificate, ...(endpoint.tls.ca !== undefined && { ca: endpoint.tls.ca }) },
     secrets: ring.seal(JSON.stringify(sealed), endpointSecretsAad(endpoint.id)),
   };
 }
@@ -85,15 +113,31 @@ export function sealEndpointSecrets(
  * The url and auth of a row in plaintext (auth still to be checked against its schema). Throws an
  * EndpointSecretsError naming the endpoint and key id when the sealed secrets do not open.
  */
-export function openEndpointSecrets(row: StoredEndpointColumns, ring: KeyRing): { url: string | null; auth: unknown } {
-  if (row.secrets === null) return { url: row.url, auth: row.auth };
+export function openEndpointSecrets(row: StoredEndpointColumns, ring: KeyRing): { url: string | null; auth: unknown; headers: unknown; tls: unknown } {
+  if (row.secrets === null) return { url: row.url, auth: row.auth, headers: row.headers, tls: row.tls };
   const parts = openParts(row.id, row.secrets, ring);
   let url = row.url;
   if (urlIsCredential(row.kind)) {
     if (parts.url === undefined) throw new EndpointSecretsError(row.id, sealedKeyId(row.secrets), `endpoint ${row.id} (${row.kind}): its sealed secrets hold no url`);
     url = parts.url;
   }
-  return { url, auth: joinAuth(row.id, row.auth, parts) };
+  return { url, auth: joinAuth(row.id, row.auth, parts), headers: joinHeaders(row.id, row.headers, parts), tls: joinTls(row.tls, parts) };
+}
+
+/** The headers column with the sealed values of its secret headers put back, in order. */
+function joinHeaders(endpointId: string, headers: unknown, parts: SealedParts): unknown {
+  if (!Array.isArray(headers)) return headers;
+  const values = [...(parts.headers ?? [])];
+  const secretCount = headers.filter((h) => isRecord(h) && h.secret === true).length;
+  if (secretCount !== values.length) {
+    throw new EndpointSecretsError(endpointId, undefined, `endpoint ${endpointId}: its headers column lists ${secretCount} secret headers but ${values.length} values are sealed`);
+  }
+  return headers.map((h: unknown) => (isRecord(h) && h.secret === true ? { ...h, value: values.shift() } : h));
+}
+
+/** The tls column with its sealed private key put back. */
+function joinTls(tls: unknown, parts: SealedParts): unknown {
+  return isRecord(tls) ? { ...tls, privateKey: parts.tlsPrivateKey } : tls;
 }
 
 function openParts(endpointId: string, sealed: string, ring: KeyRing): SealedParts {
@@ -133,6 +177,10 @@ function splitAuth(auth: EndpointAuth): { publicAuth: unknown; parts: SealedPart
       return { publicAuth: { type: auth.type }, parts: { token: auth.token } };
     case 'basic':
       return { publicAuth: { type: auth.type, username: auth.username }, parts: { password: auth.password } };
+    case 'oauth2': {
+      const { clientSecret, ...publicAuth } = auth;
+      return { publicAuth, parts: { clientSecret } };
+    }
     case 'hmac':
       return {
         publicAuth: { type: auth.type, secrets: auth.secrets.map(({ secret: _secret, ...dates }) => dates) },
@@ -151,6 +199,8 @@ function joinAuth(endpointId: string, publicAuth: unknown, parts: SealedParts): 
       return { ...publicAuth, token: parts.token };
     case 'basic':
       return { ...publicAuth, password: parts.password };
+    case 'oauth2':
+      return { ...publicAuth, clientSecret: parts.clientSecret };
     case 'hmac-hex':
       return { ...publicAuth, secret: parts.secret };
     case 'hmac': {

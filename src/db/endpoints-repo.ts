@@ -1,6 +1,9 @@
 import type { KeyRing } from '../crypto/key-ring';
 import { secretsKeyRing } from '../crypto/secrets-key-ring';
+import type { z } from 'zod';
 import { endpointAuthSchema, type Endpoint, type EndpointKind } from '../schemas/endpoint';
+import { endpointFilterSchema } from '../schemas/endpoint-filter';
+import { clientTlsSchema, customHeadersSchema, retryScheduleSchema } from '../schemas/endpoint-options';
 import { openEndpointSecrets, sealEndpointSecrets, type SealedEndpointColumns } from './endpoint-secrets';
 import type { Queryable } from './pool';
 
@@ -24,18 +27,24 @@ export interface EndpointRow {
   disabled_reason: string | null;
   disabled_at: Date | null;
   rate_limit: number | null;
+  /** The custom headers, secret ones without their value. */
+  headers: unknown;
+  filter: unknown;
+  retry: unknown;
+  /** The client certificate and CAs, without the private key. */
+  tls: unknown;
 }
 
 export const ENDPOINT_COLUMNS =
-  'id, client_id, kind, url, email, events, auth, secrets, active, description, created_at, updated_at, paused_at, paused_by, disabled_reason, disabled_at, rate_limit';
+  'id, client_id, kind, url, email, events, auth, secrets, active, description, created_at, updated_at, paused_at, paused_by, disabled_reason, disabled_at, rate_limit, headers, filter, retry, tls';
 
-/** The auth (secrets opened) read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
-function storedAuth(endpointId: string, auth: unknown): Endpoint['auth'] {
-  const parsed = endpointAuthSchema.safeParse(auth);
+/** A column (secrets opened) read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
+function stored<S extends z.ZodType>(endpointId: string, column: string, schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   // The issues name paths and rules only, never the secret values.
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(auth)'}: ${i.message}`).join('; ');
-  throw new Error(`endpoint ${endpointId} has invalid stored auth: ${issues}`);
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || `(${column})`}: ${i.message}`).join('; ');
+  throw new Error(`endpoint ${endpointId} has invalid stored ${column}: ${issues}`);
 }
 
 /** An endpoint as stored, its secrets opened with `ring` (default: the process's secrets key ring). */
@@ -48,10 +57,14 @@ export function toEndpoint(row: EndpointRow, ring: KeyRing = secretsKeyRing()): 
     url: opened.url,
     email: row.email,
     events: row.events,
-    auth: storedAuth(row.id, opened.auth),
+    auth: stored(row.id, 'auth', endpointAuthSchema, opened.auth),
     description: row.description,
     active: row.active,
     rateLimit: row.rate_limit,
+    headers: stored(row.id, 'headers', customHeadersSchema, opened.headers),
+    filter: row.filter === null ? null : stored(row.id, 'filter', endpointFilterSchema, row.filter),
+    retry: row.retry === null ? null : stored(row.id, 'retry', retryScheduleSchema, row.retry),
+    tls: opened.tls === null ? null : stored(row.id, 'tls', clientTlsSchema, opened.tls),
     pausedAt: row.paused_at?.toISOString() ?? null,
     pausedBy: row.paused_by,
     disabledReason: row.disabled_reason,
@@ -69,8 +82,8 @@ export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Prom
   const ring = secretsKeyRing();
   const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
-    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, secrets, active, description, rate_limit)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${ENDPOINT_COLUMNS}`,
+    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, secrets, active, description, rate_limit, headers, filter, retry, tls)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
       endpoint.clientId,
@@ -83,9 +96,19 @@ export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Prom
       endpoint.active,
       endpoint.description,
       endpoint.rateLimit,
+      ...optionColumns(endpoint, sealed),
     ],
   );
   return toEndpoint(rows[0]!, ring);
+}
+
+/** The headers, filter, retry and tls columns' values, as JSON text (null stays SQL NULL). */
+function optionColumns(endpoint: Pick<Endpoint, 'filter' | 'retry'>, sealed: SealedEndpointColumns): (string | null)[] {
+  return [JSON.stringify(sealed.headers), json(endpoint.filter), json(endpoint.retry), json(sealed.tls)];
+}
+
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 /** A live (not deleted) endpoint, or undefined. `forUpdate` locks the row for a read-modify-write. */
@@ -119,6 +142,7 @@ export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise
   const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
     `UPDATE endpoints SET url = $2, email = $3, events = $4, auth = $5, secrets = $6, active = $7, description = $8, rate_limit = $9,
+       headers = $10, filter = $11, retry = $12, tls = $13,
        disabled_reason = CASE WHEN $7 THEN NULL WHEN active THEN 'disabled through the API' ELSE disabled_reason END,
        disabled_at = CASE WHEN $7 THEN NULL WHEN active THEN now() ELSE disabled_at END,
        updated_at = now()
@@ -133,6 +157,7 @@ export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise
       endpoint.active,
       endpoint.description,
       endpoint.rateLimit,
+      ...optionColumns(endpoint, sealed),
     ],
   );
   return toEndpoint(rows[0]!, ring);
@@ -164,7 +189,14 @@ export async function idsOfEndpointsNotSealedUnder(db: Queryable, currentKeyId: 
 
 /** Rewrites only the secret-bearing columns (re-encryption: the endpoint itself does not change, nor updated_at). */
 export async function writeSealedColumns(db: Queryable, id: string, sealed: SealedEndpointColumns): Promise<void> {
-  await db.query('UPDATE endpoints SET url = $2, auth = $3, secrets = $4 WHERE id = $1', [id, sealed.url, JSON.stringify(sealed.auth), sealed.secrets]);
+  await db.query('UPDATE endpoints SET url = $2, auth = $3, secrets = $4, headers = $5, tls = $6 WHERE id = $1', [
+    id,
+    sealed.url,
+    JSON.stringify(sealed.auth),
+    sealed.secrets,
+    JSON.stringify(sealed.headers),
+    json(sealed.tls),
+  ]);
 }
 
 export async function softDeleteEndpoint(db: Queryable, id: string): Promise<boolean> {

@@ -1,8 +1,10 @@
 import { activeWebhookSecrets } from '../endpoint-auth';
 import type { CallEvent } from '../schemas/call-event';
-import type { EndpointAuth } from '../schemas/endpoint';
-import type { Destination } from './destination';
-import { httpDestination, type HttpDestinationOptions } from './http';
+import type { Endpoint, EndpointAuth } from '../schemas/endpoint';
+import type { ClientTlsAgents } from './client-certificates';
+import type { AttemptRequest, AttemptResult, Destination } from './destination';
+import { postAndClassify, type HttpDestinationOptions } from './http';
+import { OAuth2TokenError, oauth2AttemptFailure, type OAuth2TokenCache } from './oauth2-tokens';
 import { hmacHexHeaders } from './signing/hmac-hex';
 import { rsaHeaders } from './signing/rsa';
 import type { SigningKeyRing } from './signing/signing-keys';
@@ -31,11 +33,15 @@ export function renderCustomBody(event: CallEvent): string {
 export interface CustomDestinationOptions extends HttpDestinationOptions {
   /** The RSA key rsa endpoints are signed with. */
   signingKeys: Pick<SigningKeyRing, 'current'>;
+  /** Access tokens of oauth2 endpoints, shared by every call. */
+  oauthTokens: Pick<OAuth2TokenCache, 'token' | 'invalidate'>;
+  /** Connection pools of endpoints with a client certificate (mutual TLS). */
+  tlsAgents: Pick<ClientTlsAgents, 'agentFor'>;
 }
 
 /**
  * The authentication headers of one attempt, computed over `body`, the exact string sent:
- * bearer: Authorization; basic: Authorization (RFC 7617, UTF-8); rsa: x-recho-timestamp, x-recho-signature, x-recho-key-id;
+ * bearer: Authorization; basic: Authorization (RFC 7617, UTF-8); oauth2: Authorization (Bearer, the token given); rsa: x-recho-timestamp, x-recho-signature, x-recho-key-id;
  * hmac: Standard Webhooks (webhook-id = the event id, the same on every retry), signed by every
  * secret still within its rotation overlap; hmac-hex: the hex digest in the endpoint's header.
  */
@@ -45,10 +51,15 @@ export function authHeaders(
   body: string,
   now: Date,
   signingKeys: Pick<SigningKeyRing, 'current'>,
+  /** oauth2: the access token fetched for this attempt. */
+  accessToken?: string,
 ): Record<string, string> {
   switch (auth.type) {
     case 'none':
       return {};
+    case 'oauth2':
+      if (accessToken === undefined) throw new Error('authHeaders: an oauth2 endpoint needs the access token fetched for the attempt');
+      return { authorization: `Bearer ${accessToken}` };
     case 'bearer':
       return { authorization: `Bearer ${auth.token}` };
     case 'basic':
@@ -62,20 +73,66 @@ export function authHeaders(
   }
 }
 
+/** The endpoint's own headers, names lowercased so that none doubles one callhook sets (user-agent). */
+function customHeaders(endpoint: Endpoint): Record<string, string> {
+  return Object.fromEntries(endpoint.headers.map((h) => [h.name.toLowerCase(), h.value]));
+}
+
+/**
+ * POSTs the seeds' JSON to a custom endpoint: its own headers first, then callhook's (ids,
+ * authentication), which no custom header can replace. With a client certificate it connects
+ * through that endpoint's own pool. oauth2: the cached access token is sent; a 401 drops it, and
+ * the attempt is made once more with a fresh one. A token that cannot be had fails the attempt
+ * (retried or final, as the token endpoint's answer is) without reaching the receiver.
+ */
 export function customDestination(options: CustomDestinationOptions): Destination {
-  return httpDestination(
-    'custom',
-    (request) => {
+  return {
+    kind: 'custom',
+    async attempt(request: AttemptRequest): Promise<AttemptResult> {
+      const { endpoint, event } = request;
+      if (!endpoint.url) return { outcome: 'final', statusCode: null, error: 'endpoint has no url', responseExcerpt: null };
+      const url = endpoint.url;
       // Rendered once: the string signed is the string sent, byte for byte.
-      const body = renderCustomBody(request.event);
-      const headers = {
-        [HEADERS.eventId]: request.event.id,
-        [HEADERS.deliveryId]: request.deliveryId,
-        [HEADERS.attempt]: String(request.attemptNumber),
-        ...authHeaders(request.endpoint.auth, request.event, body, new Date(), options.signingKeys),
+      const body = renderCustomBody(event);
+      const network = endpoint.tls ? { ...options.network, agent: options.tlsAgents.agentFor(endpoint.id, endpoint.tls) } : options.network;
+      const send = (accessToken?: string) =>
+        postAndClassify(
+          {
+            url,
+            headers: {
+              ...customHeaders(endpoint),
+              'content-type': 'application/json',
+              [HEADERS.eventId]: event.id,
+              [HEADERS.deliveryId]: request.deliveryId,
+              [HEADERS.attempt]: String(request.attemptNumber),
+              ...authHeaders(endpoint.auth, event, body, new Date(), options.signingKeys, accessToken),
+            },
+            body,
+            signal: request.signal,
+            excerptBytes: options.excerptBytes,
+            network,
+          },
+          options.retryAfterMaxMs,
+        );
+      const auth = endpoint.auth;
+      if (auth.type !== 'oauth2') return send();
+      const token = async (): Promise<string | AttemptResult> => {
+        try {
+          return await options.oauthTokens.token(endpoint.id, auth, request.signal);
+        } catch (err) {
+          if (err instanceof OAuth2TokenError) return oauth2AttemptFailure(err);
+          throw err;
+        }
       };
-      return { body, headers };
+      const first = await token();
+      if (typeof first !== 'string') return first;
+      const result = await send(first);
+      if (result.statusCode !== 401) return result;
+      // Revoked or expired early: one fresh token, one more try, within this attempt.
+      options.oauthTokens.invalidate(endpoint.id, first);
+      const fresh = await token();
+      if (typeof fresh !== 'string') return fresh;
+      return send(fresh);
     },
-    options,
-  );
+  };
 }

@@ -5,6 +5,8 @@ import type { SigningKeyRing } from './signing/signing-keys';
 import { slackDestination } from './slack';
 import { teamsDestination } from './teams';
 import { createDeliveryAgent } from './network-policy';
+import { ClientTlsAgents } from './client-certificates';
+import { OAuth2TokenCache } from './oauth2-tokens';
 import { logger } from '../logger';
 
 export interface DestinationsConfig {
@@ -34,6 +36,8 @@ export function createDestinations(config: DestinationsConfig, signingKeys: Pick
   const agent = createDeliveryAgent({ allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS });
   const network = { agent, allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS };
   const http = { retryAfterMaxMs: config.RETRY_AFTER_MAX, excerptBytes: config.RESPONSE_EXCERPT_BYTES, network };
+  const oauthTokens = new OAuth2TokenCache({ network, timeoutMs: config.DELIVERY_ATTEMPT_TIMEOUT });
+  const tlsAgents = new ClientTlsAgents({ allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORKS });
   const summary = { brand: config.BRAND_NAME, timeZone: config.TIME_ZONE };
   const email =
     config.SMTP_URL === undefined
@@ -41,7 +45,7 @@ export function createDestinations(config: DestinationsConfig, signingKeys: Pick
       : emailDestination({ ...summary, smtpUrl: config.SMTP_URL, from: config.EMAIL_FROM, timeoutMs: config.DELIVERY_ATTEMPT_TIMEOUT });
   return {
     registry: {
-      custom: customDestination({ ...http, signingKeys }),
+      custom: customDestination({ ...http, signingKeys, oauthTokens, tlsAgents }),
       slack: slackDestination({ ...http, ...summary }),
       teams: teamsDestination({ ...http, ...summary }),
       ...(email && { email }),
@@ -49,6 +53,7 @@ export function createDestinations(config: DestinationsConfig, signingKeys: Pick
     close: () => {
       email?.close();
       agent.close().catch((err: unknown) => logger.warn({ err }, 'closing the delivery connection pool failed'));
+      tlsAgents.close().catch((err: unknown) => logger.warn({ err }, 'closing the mutual-TLS connection pools failed'));
     },
   };
 }

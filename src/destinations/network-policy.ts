@@ -6,6 +6,7 @@
  */
 import dns from 'node:dns';
 import type net from 'node:net';
+import type tls from 'node:tls';
 import { Agent } from 'undici';
 import { PrivateAddressError, isPrivateAddress } from './private-addresses';
 
@@ -25,14 +26,27 @@ const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
   });
 };
 
+/** A client certificate to present, and optionally the CA bundle that replaces the default roots. */
+export interface DeliveryTls {
+  cert: string;
+  key: string;
+  ca?: string;
+}
+
 /**
  * The connection pool deliveries use: keep-alive per origin; with `allowPrivateNetworks` false,
- * connections to private addresses are refused at connect time.
+ * connections to private addresses are refused at connect time. With `tls`, every TLS
+ * connection presents that client certificate (mutual TLS) and, when `ca` is given, trusts only it.
  */
-export function createDeliveryAgent(options: { allowPrivateNetworks: boolean }): Agent {
+export function createDeliveryAgent(options: { allowPrivateNetworks: boolean; tls?: DeliveryTls }): Agent {
+  const connect: tls.ConnectionOptions = {
+    ...(!options.allowPrivateNetworks && { lookup: guardedLookup }),
+    ...(options.tls && { cert: options.tls.cert, key: options.tls.key }),
+    ...(options.tls?.ca !== undefined && { ca: options.tls.ca }),
+  };
   return new Agent({
     keepAliveTimeout: 30_000,
-    ...(!options.allowPrivateNetworks && { connect: { lookup: guardedLookup } }),
+    ...(Object.keys(connect).length > 0 && { connect }),
   });
 }
 

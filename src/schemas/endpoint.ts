@@ -4,6 +4,8 @@ import { ALL_EVENTS } from '../event-types';
 import { eventTypeNameSchema } from './call-event';
 
 import { endpointKindSchema, type EndpointKind } from './endpoint-kind';
+import { endpointFilterSchema, type EndpointFilter } from './endpoint-filter';
+import { clientTlsSchema, customHeadersInputSchema, retryScheduleSchema, type CustomHeader, type RetrySchedule } from './endpoint-options';
 
 export { endpointKindSchema, type EndpointKind };
 
@@ -64,6 +66,22 @@ const basicAuth = z
   })
   .strict();
 
+export const OAUTH2_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+const oauthText = z.string().min(1).max(1000).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters');
+/** OAuth 2.0 client credentials (RFC 6749 §4.4): callhook fetches and caches the access token, and sends it as a Bearer token. */
+const oauth2AuthInput = z
+  .object({
+    type: z.literal('oauth2'),
+    tokenUrl: z.url({ protocol: /^https?$/ }).max(2048).describe('the authorization server\'s token endpoint; the same network rules as url apply'),
+    clientId: oauthText.max(200),
+    clientSecret: z.string().min(1).max(4096).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters'),
+    scope: oauthText.optional(),
+    audience: oauthText.optional().describe('sent as `audience` (Auth0 and others ask for it)'),
+    method: z.enum(OAUTH2_METHODS).optional().describe('how the client authenticates to the token endpoint; client_secret_basic by default'),
+  })
+  .strict();
+const oauth2AuthStored = oauth2AuthInput.extend({ method: z.enum(OAUTH2_METHODS) }).strict();
+
 /** Input: a Standard Webhooks endpoint; a secret is generated when none is given. */
 const hmacAuthInput = z.object({ type: z.literal('hmac'), secret: webhookSecretSchema.optional() }).strict();
 /** Input: a hex HMAC of the raw body in one header. */
@@ -71,7 +89,7 @@ const hmacHexAuthInput = z
   .object({ type: z.literal('hmac-hex'), secret: hmacHexSecretSchema, header: signatureHeaderSchema.optional() })
   .strict();
 
-export const endpointAuthInputSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, basicAuth, rsaAuth, hmacAuthInput, hmacHexAuthInput]);
+export const endpointAuthInputSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, basicAuth, oauth2AuthInput, rsaAuth, hmacAuthInput, hmacHexAuthInput]);
 export type EndpointAuthInput = z.infer<typeof endpointAuthInputSchema>;
 
 /** The hmac secret that signs now. */
@@ -91,7 +109,7 @@ const hmacAuthStored = z
   .strict();
 const hmacHexAuthStored = z.object({ type: z.literal('hmac-hex'), secret: hmacHexSecretSchema, header: signatureHeaderSchema }).strict();
 
-export const endpointAuthSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, basicAuth, rsaAuth, hmacAuthStored, hmacHexAuthStored]);
+export const endpointAuthSchema = z.discriminatedUnion('type', [noneAuth, bearerAuth, basicAuth, oauth2AuthStored, rsaAuth, hmacAuthStored, hmacHexAuthStored]);
 /** Authentication as stored. */
 export type EndpointAuth = z.infer<typeof endpointAuthSchema>;
 export type AuthType = EndpointAuth['type'];
@@ -114,6 +132,10 @@ const endpointFields = {
   description: z.string().max(1000).optional(),
   active: z.boolean().optional(),
   rateLimit: z.number().int().min(1).max(10_000).describe('requests per second at the most, across every call; omit (or null) for no limit').optional(),
+  headers: customHeadersInputSchema.describe('custom endpoints: headers sent with every request (at most 20)').optional(),
+  filter: endpointFilterSchema.describe('only events that match are delivered here; see "Content filters"').optional(),
+  retry: retryScheduleSchema.describe('this endpoint\'s own retry schedule; omit (or null) for the default').optional(),
+  tls: clientTlsSchema.describe('custom endpoints: a client certificate for mutual TLS').optional(),
 };
 
 export const createEndpointSchema = z.object(endpointFields).strict();
@@ -128,6 +150,10 @@ export const updateEndpointSchema = z
     description: endpointFields.description.nullable(),
     active: endpointFields.active,
     rateLimit: endpointFields.rateLimit.unwrap().nullable(),
+    headers: endpointFields.headers.unwrap().describe('replaces the list; a secret header given without value keeps its value'),
+    filter: endpointFields.filter.unwrap().nullable(),
+    retry: endpointFields.retry.unwrap().nullable(),
+    tls: endpointFields.tls.unwrap().nullable(),
   })
   .partial()
   .strict()
@@ -147,6 +173,14 @@ export interface Endpoint {
   active: boolean;
   /** Requests per second at the most, across every call; null: no limit. */
   rateLimit: number | null;
+  /** Sent with every request (custom endpoints). */
+  headers: CustomHeader[];
+  /** Only events that match are delivered; null: every event subscribed to. */
+  filter: EndpointFilter | null;
+  /** The endpoint's own retry schedule; null: the configured one. */
+  retry: RetrySchedule | null;
+  /** A client certificate presented to the receiver (custom endpoints). */
+  tls: ClientTls | null;
   /** Paused: deliveries wait (not attempted, not failed) until it is resumed. */
   pausedAt: string | null;
   pausedBy: string | null;
@@ -157,33 +191,59 @@ export interface Endpoint {
   updatedAt: string;
 }
 
+export type ClientTls = z.infer<typeof clientTlsSchema>;
+
 export interface DestinationRules {
   allowHttpUrls: boolean;
   /** False: a url whose host is a private or special-purpose IP address is refused. */
   allowPrivateNetworks?: boolean;
 }
 
+/** What endpointProblems looks at: an endpoint, stored or about to be, with its auth in either form. */
+export type EndpointShape = Pick<Endpoint, 'kind' | 'url' | 'email'> & {
+  auth: { type: AuthType; tokenUrl?: string; header?: string };
+  headers?: readonly { name: string }[] | undefined;
+  tls?: unknown;
+};
+
+/** Where a url may point under the rules; a problem's message, or undefined when it may. */
+function urlProblem(url: string, what: string, rules: DestinationRules): string | undefined {
+  if (rules.allowPrivateNetworks === false && refusedLiteral(new URL(url)))
+    return `${what} points at a private or special-purpose address, which deliveries may not reach`;
+  if (!rules.allowHttpUrls && !url.startsWith('https://')) return `${what} must use https (plain http is allowed only when ALLOW_HTTP_URLS=true)`;
+  return undefined;
+}
+
 /**
- * Rules across fields that depend on the kind: where it is sent (url or email) and which
- * authentication fits. Returns a list of problems; empty when the endpoint is valid.
+ * Rules across fields that depend on the kind: where it is sent (url or email), which
+ * authentication fits, and which options a custom endpoint alone takes (headers, mutual TLS).
+ * Returns a list of problems; empty when the endpoint is valid.
  */
-export function endpointProblems(
-  endpoint: Pick<Endpoint, 'kind' | 'url' | 'email'> & { auth: { type: AuthType } },
-  rules: DestinationRules,
-): { path: string; message: string }[] {
+export function endpointProblems(endpoint: EndpointShape, rules: DestinationRules): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
   if (endpoint.kind === 'email') {
     if (!endpoint.email) problems.push({ path: 'email', message: 'an email endpoint needs "email"' });
     if (endpoint.url) problems.push({ path: 'url', message: 'an email endpoint takes no "url"' });
   } else {
-    if (!endpoint.url) problems.push({ path: 'url', message: `a ${endpoint.kind} endpoint needs "url"` });
-    else if (rules.allowPrivateNetworks === false && refusedLiteral(new URL(endpoint.url)))
-      problems.push({ path: 'url', message: 'url points at a private or special-purpose address, which deliveries may not reach' });
-    else if (!rules.allowHttpUrls && !endpoint.url.startsWith('https://'))
-      problems.push({ path: 'url', message: 'url must use https (plain http is allowed only when ALLOW_HTTP_URLS=true)' });
+    const why = endpoint.url ? urlProblem(endpoint.url, 'url', rules) : `a ${endpoint.kind} endpoint needs "url"`;
+    if (why) problems.push({ path: 'url', message: why });
     if (endpoint.email) problems.push({ path: 'email', message: `a ${endpoint.kind} endpoint takes no "email"` });
   }
   if (endpoint.kind !== 'custom' && endpoint.auth.type !== 'none')
     problems.push({ path: 'auth', message: `authentication applies to custom endpoints only, not ${endpoint.kind}` });
+  if (endpoint.auth.type === 'oauth2' && endpoint.auth.tokenUrl) {
+    const why = urlProblem(endpoint.auth.tokenUrl, 'tokenUrl', rules);
+    if (why) problems.push({ path: 'auth.tokenUrl', message: why });
+  }
+  const headers = endpoint.headers ?? [];
+  if (headers.length > 0 && endpoint.kind !== 'custom') problems.push({ path: 'headers', message: `custom headers apply to custom endpoints only, not ${endpoint.kind}` });
+  headers.forEach(({ name }, index) => {
+    const lower = name.toLowerCase();
+    if (lower === 'authorization' && endpoint.auth.type !== 'none')
+      problems.push({ path: `headers.${index}.name`, message: `Authorization is set by the endpoint's ${endpoint.auth.type} authentication; a custom Authorization header needs auth "none"` });
+    if (endpoint.auth.type === 'hmac-hex' && lower === endpoint.auth.header?.toLowerCase())
+      problems.push({ path: `headers.${index}.name`, message: `${name} carries the endpoint's hmac-hex signature` });
+  });
+  if (endpoint.tls && endpoint.kind !== 'custom') problems.push({ path: 'tls', message: `mutual TLS applies to custom endpoints only, not ${endpoint.kind}` });
   return problems;
 }

@@ -15,7 +15,9 @@ import type { Rotation } from '../endpoint-auth';
 import { callEventSchema } from './call-event';
 import { eventTypeSchema, schemaErrorSchema } from './event-type';
 import { portalCapabilitiesSchema, portalThemeSchema } from './portal-link';
-import { endpointKindSchema } from './endpoint';
+import { endpointKindSchema, OAUTH2_METHODS } from './endpoint';
+import { endpointFilterSchema } from './endpoint-filter';
+import { retryScheduleSchema } from './endpoint-options';
 
 /** An instant as the API writes it: ISO 8601 with `Z` or an offset (Postgres writes `+00:00`). */
 const timestamp = z.iso.datetime({ offset: true });
@@ -48,12 +50,21 @@ export const errorEnvelopeSchema = z.strictObject({
 const noAuthView = z.strictObject({ type: z.literal('none') });
 const rsaAuthView = z.strictObject({ type: z.literal('rsa') });
 
+const oauth2PublicFields = {
+  tokenUrl: z.string(),
+  clientId: z.string(),
+  scope: z.string().optional(),
+  audience: z.string().optional(),
+  method: z.enum(OAUTH2_METHODS),
+};
+
 /** Auth as shown after creation: type and hints, never a secret. */
 export const authViewSchema = z.discriminatedUnion('type', [
   noAuthView,
   rsaAuthView,
   z.strictObject({ type: z.literal('bearer'), tokenHint: z.string().describe('`…` and at most 4 characters, never more than a quarter of the token') }),
   z.strictObject({ type: z.literal('basic'), username: z.string(), passwordHint: z.string().describe('`…` and at most 4 characters of the password') }),
+  z.strictObject({ type: z.literal('oauth2'), ...oauth2PublicFields, clientSecretHint: z.string() }),
   z.strictObject({
     type: z.literal('hmac'),
     secretHint: z.string(),
@@ -70,6 +81,7 @@ export const revealedAuthSchema = z.discriminatedUnion('type', [
   rsaAuthView,
   z.strictObject({ type: z.literal('bearer'), token: z.string() }),
   z.strictObject({ type: z.literal('basic'), username: z.string(), password: z.string() }),
+  z.strictObject({ type: z.literal('oauth2'), ...oauth2PublicFields, clientSecret: z.string() }),
   z.strictObject({ type: z.literal('hmac'), secret: z.string().describe('generated when none was given') }),
   z.strictObject({ type: z.literal('hmac-hex'), header: z.string(), secret: z.string() }),
 ]);
@@ -84,6 +96,28 @@ const endpointFields = {
   description: z.string().nullable(),
   active: z.boolean(),
   rateLimit: z.number().int().nullable().describe('requests per second at the most, across every call; null: no limit'),
+  headers: z
+    .array(
+      z.discriminatedUnion('secret', [
+        z.strictObject({ name: z.string(), secret: z.literal(false), value: z.string() }),
+        z.strictObject({ name: z.string(), secret: z.literal(true), valueHint: z.string().describe('`…` and at most 4 characters of the value') }),
+      ]),
+    )
+    .describe('sent with every request; a secret one is shown by a hint only'),
+  filter: endpointFilterSchema.nullable().describe('only events that match are delivered here; null: every event subscribed to'),
+  retry: retryScheduleSchema.nullable().describe("the endpoint's own retry schedule; null: the configured default"),
+  tls: z
+    .strictObject({
+      subject: z.string(),
+      issuer: z.string(),
+      notBefore: z.string(),
+      notAfter: z.string(),
+      fingerprint256: z.string(),
+      expiry: z.enum(['valid', 'expiring', 'expired']).describe('expiring: within 14 days'),
+      ca: z.boolean().describe('CAs of its own are trusted for the receiver'),
+    })
+    .nullable()
+    .describe('the client certificate presented for mutual TLS (never its key); null: none'),
   pausedAt: timestamp.nullable().describe('paused since: its deliveries wait, neither attempted nor failed, until it is resumed'),
   pausedBy: z.string().nullable().describe('who paused it (api, temporal-ui, or the key name)'),
   disabledReason: z.string().nullable().describe('why it is disabled: a 410 Gone, failing for ENDPOINT_DISABLE_AFTER, or the API; null while active'),

@@ -15,12 +15,15 @@ import {
   hmacHexSecretSchema,
   updateEndpointSchema,
   webhookSecretSchema,
-  type AuthType,
+  type ClientTls,
   type DestinationRules,
+  type EndpointShape,
   type Endpoint,
   type EndpointAuth,
   type EndpointAuthInput,
 } from '../../schemas/endpoint';
+import { resolveHeaders, type CustomHeader, type CustomHeaderInput } from '../../schemas/endpoint-options';
+import { inspectClientTls } from '../../destinations/client-certificates';
 import { ApiError, notFound } from '../errors';
 import { assertMayActFor, principalOf, type Principal } from '../auth/principal';
 import { visibleEndpoint, visibleEndpointsPage } from '../endpoint-access';
@@ -54,9 +57,22 @@ function invalid(problems: { path: string; message: string }[]): ApiError {
   );
 }
 
-function assertValid(endpoint: Pick<Endpoint, 'kind' | 'url' | 'email'> & { auth: { type: AuthType } }, rules: DestinationRules): void {
+/** 400 naming every rule across fields the endpoint breaks, and every problem of its client certificate. */
+function assertValid(endpoint: EndpointShape & { tls: ClientTls | null }, rules: DestinationRules): void {
   const problems = endpointProblems(endpoint, rules);
+  if (endpoint.tls) {
+    const inspected = inspectClientTls(endpoint.tls);
+    if (!inspected.ok) problems.push(...inspected.problems.map((p) => ({ path: `tls.${p.path}`, message: p.message })));
+  }
   if (problems.length > 0) throw invalid(problems);
+}
+
+/** The stored headers the input gives (a secret header without value keeps its value), or a 400. */
+function storedHeaders(input: readonly CustomHeaderInput[] | undefined, current: readonly CustomHeader[]): CustomHeader[] {
+  if (input === undefined) return [...current];
+  const resolved = resolveHeaders(input, current);
+  if (!resolved.ok) throw invalid(resolved.problems);
+  return resolved.headers;
 }
 
 /** The stored form of the auth sent, or a 400; `current` on an update. */
@@ -128,6 +144,10 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       description: body.description ?? null,
       active: body.active ?? true,
       rateLimit: body.rateLimit ?? null,
+      headers: storedHeaders(body.headers ?? [], []),
+      filter: body.filter ?? null,
+      retry: body.retry ?? null,
+      tls: body.tls ?? null,
     };
     const authInput = body.auth ?? { type: 'none' as const };
     assertValid({ ...fields, auth: authInput }, deps.rules);
@@ -172,6 +192,10 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
         ...(patch.description !== undefined && { description: patch.description }),
         ...(patch.active !== undefined && { active: patch.active }),
         ...(patch.rateLimit !== undefined && { rateLimit: patch.rateLimit }),
+        ...(patch.filter !== undefined && { filter: patch.filter }),
+        ...(patch.retry !== undefined && { retry: patch.retry }),
+        ...(patch.tls !== undefined && { tls: patch.tls }),
+        headers: storedHeaders(patch.headers, current.headers),
       };
       assertValid({ ...next, auth: patch.auth ?? current.auth }, deps.rules);
       const auth = patch.auth === undefined ? current.auth : storedAuth(patch.auth, new Date(), current.auth);

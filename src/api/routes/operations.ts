@@ -12,7 +12,9 @@ import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/recove
 import { requestRedelivery, requestRetryNow } from '../../client';
 import { TEST_EVENT } from '../../event-types';
 import { deliveryId, newId } from '../../ids';
-import { eventTypeNameSchema, isoInstantSchema, type CallEvent } from '../../schemas/call-event';
+import { eventTypeNameSchema, isoInstantSchema, submitEventSchema, type CallEvent, type SubmitEvent } from '../../schemas/call-event';
+import { endpointFilterSchema } from '../../schemas/endpoint-filter';
+import { explainFilterMatch, filterableEvent } from '../../filters/evaluate-filter';
 import type { EventCatalog } from '../../catalog/event-catalog';
 import { acceptEvent, type Outbox } from '../accept-event';
 import { ApiError, notFound } from '../errors';
@@ -37,6 +39,22 @@ export interface OperationsDeps extends TemporalDeps {
 export const testEndpointBody = z
   .object({ eventType: eventTypeNameSchema.optional().describe("Send this catalog type's example (marked as a test) instead of WEBHOOK_TEST") })
   .strict();
+
+/** test-filter: a filter (the endpoint's own when absent) against a sample event, or a catalog type's example. */
+export const testFilterBody = z
+  .object({
+    filter: endpointFilterSchema.optional().describe("the filter to try; the endpoint's own when absent"),
+    event: submitEventSchema.optional().describe('the sample event, as it would be sent to POST /v1/events'),
+    eventType: eventTypeNameSchema.optional().describe("instead of event: this catalog type's example"),
+  })
+  .strict()
+  .refine((body) => (body.event === undefined) !== (body.eventType === undefined), { message: 'give either "event" or "eventType"', path: ['event'] });
+
+export const filterMatchSchema = z.strictObject({
+  matched: z.boolean().describe('whether the event would be delivered to the endpoint'),
+  reasons: z.array(z.string()).describe('the facts that decided it, e.g. `body.data.callStatus is "COMPLETED", not in ["FAILED"]`'),
+  filter: endpointFilterSchema.nullable().describe('the filter tried; null: the endpoint has none, and every event matches'),
+});
 
 // Postgres has no year 0 and takes offsets up to ±15:59 (zod takes both): see isoInstantSchema.
 const isoInstant = isoInstantSchema;
@@ -149,6 +167,28 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
     const attempt = await firstAttempt(deps.pool, deliveryId(event.id, endpoint.id), deps.testWaitMs);
     if (!attempt) throw new ApiError(504, 'test_timeout', `no attempt finished within ${deps.testWaitMs} ms; see GET /v1/events/${event.id}`);
     res.json({ eventId: event.id, deliveryId: deliveryId(event.id, endpoint.id), ...attempt });
+  });
+
+  /** Evaluates a filter against a sample event, without sending anything. */
+  endpoints.post('/:id/test-filter', async (req, res) => {
+    const { id } = parse(endpointIdParams, req.params, 'path');
+    const body = parse(testFilterBody, req.body ?? {}, 'body');
+    const endpoint = await visibleEndpoint(deps.pool, res, id);
+    let sample: SubmitEvent;
+    if (body.event) sample = body.event;
+    else {
+      const type = await deps.catalog.get(body.eventType!);
+      if (!type) throw new ApiError(400, 'invalid_request', `${body.eventType} is not in the event catalog`, [{ path: 'body.eventType', message: 'not in the event catalog (GET /v1/event-types)' }]);
+      sample = { eventType: type.name, body: type.example as SubmitEvent['body'] };
+    }
+    const filter = body.filter ?? endpoint.filter;
+    const event = filterableEvent({
+      id: sample.id ?? newId('evt'),
+      eventType: sample.eventType,
+      occurredAt: sample.occurredAt ?? new Date().toISOString(),
+      body: { data: sample.body.data, errors: sample.body.errors ?? [] },
+    });
+    res.json(filter ? { ...explainFilterMatch(filter, event), filter } : { matched: true, reasons: ['the endpoint has no filter'], filter: null });
   });
 
   endpoints.get('/:id/deliveries', async (req, res) => {

@@ -39,6 +39,7 @@ export const AUTH_LABELS: Record<AuthView['type'], string> = {
   none: 'None',
   bearer: 'Bearer token',
   basic: 'Basic (username and password)',
+  oauth2: 'OAuth 2.0 client credentials',
   rsa: 'RSA signature',
   hmac: 'HMAC (Standard Webhooks)',
   'hmac-hex': 'HMAC, hex digest',
