@@ -5,6 +5,7 @@
  * hints the API shows, deliveries signed with the opened secrets, loud failures under a wrong key,
  * re-encryption after a rotation (also through `npm run secrets`) and plaintext rows from before.
  */
+import { makeCertificateAuthority, makeClientCertificate } from './helpers/certificates';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -92,6 +93,8 @@ function endpointFields(fields: Partial<NewEndpoint> & Pick<NewEndpoint, 'kind'>
 /** The state fields of a new endpoint, which creation does not set. */
 const NOT_PAUSED_OR_DISABLED = { pausedAt: null, pausedBy: null, disabledReason: null, disabledAt: null };
 
+const clientCertificate = makeClientCertificate(makeCertificateAuthority('secrets-at-rest CA'), 'secrets-at-rest client');
+
 describe('endpoint secrets at rest: storage and keys', () => {
   let db: TestDatabase;
   const dirs: string[] = [];
@@ -103,6 +106,11 @@ describe('endpoint secrets at rest: storage and keys', () => {
     previous: generateWebhookSecret(),
     hex: 'hexsecret-Pd5Fh8Jk1Mn4Qr7St0',
     basicPassword: 'basic-pw-Lk3Jh6Gf9Ds2Aq5Wz8',
+    oauthClientSecret: 'oauth-cs-Yh7Tg4Rf1Ed8Ws5Qa2',
+    secretHeader: 'hdr-Km4Nj7Bh0Vg3Cf6Xd9',
+    tlsKey: clientCertificate.privateKey,
+    /** One line of the key's base64, alone: found even if the PEM were stored re-wrapped. */
+    tlsKeyLine: clientCertificate.privateKey.split('\n')[1]!,
     slack: 'https://hooks.slack.com/services/T0AAAA1111/B0BBBB2222/slackpathQw3Er5Ty7Ui9',
     teams: 'https://example.webhook.office.com/webhookb2/teamspath-Zx8Cv6Bn4Mm2@tenant/IncomingWebhook/abc/def',
   };
@@ -118,6 +126,15 @@ describe('endpoint secrets at rest: storage and keys', () => {
     endpointFields({ kind: 'teams', url: secrets.teams }),
     endpointFields({ kind: 'email', url: null, email: 'ops@example.com' }),
     endpointFields({ kind: 'custom', auth: { type: 'basic', username: 'crm-user', password: secrets.basicPassword } }),
+    endpointFields({
+      kind: 'custom',
+      auth: { type: 'oauth2', tokenUrl: 'https://auth.example/oauth/token', clientId: 'callhook', clientSecret: secrets.oauthClientSecret, method: 'client_secret_post' },
+      headers: [
+        { name: 'X-Api-Key', value: secrets.secretHeader, secret: true },
+        { name: 'X-Tenant', value: 'acme', secret: false },
+      ],
+      tls: { certificate: clientCertificate.certificate, privateKey: clientCertificate.privateKey },
+    }),
   ];
 
   before(async () => {
@@ -179,6 +196,10 @@ describe('endpoint secrets at rest: storage and keys', () => {
     assert.deepEqual(byId.get(written[0]!.id)!.auth, { type: 'bearer' });
     assert.deepEqual(byId.get(written[2]!.id)!.auth, { type: 'hmac-hex', header: 'x-signature' });
     assert.deepEqual(byId.get(written[6]!.id)!.auth, { type: 'basic', username: 'crm-user' }, 'the Basic password is sealed; the username stays readable');
+    const options = await db.pool.query<{ auth: unknown; headers: unknown; tls: { certificate: string; privateKey?: string } }>('SELECT auth, headers, tls FROM endpoints WHERE id = $1', [written[7]!.id]);
+    assert.deepEqual(options.rows[0]!.auth, { type: 'oauth2', tokenUrl: 'https://auth.example/oauth/token', clientId: 'callhook', method: 'client_secret_post' }, 'the OAuth client secret is sealed');
+    assert.deepEqual(options.rows[0]!.headers, [{ name: 'X-Api-Key', secret: true }, { name: 'X-Tenant', value: 'acme', secret: false }], 'a secret header\'s value is sealed; a plain one stays readable');
+    assert.deepEqual(options.rows[0]!.tls, { certificate: clientCertificate.certificate }, 'the private key is sealed; the certificate stays readable');
     assert.equal(byId.get(written[3]!.id)!.url, redactedUrl(secrets.slack));
     assert.equal(byId.get(written[5]!.id)!.email, 'ops@example.com');
 
