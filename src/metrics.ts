@@ -89,3 +89,10 @@ export const outboxRelayErrors = new Counter({
   help: 'Outbox relay rounds that failed (Postgres or Temporal unreachable); their work waits and is tried again',
   registers: [registry],
 });
+
+export const clientCertificateExpiry = new Gauge({
+  name: 'callhook_client_certificate_expiry_timestamp_seconds',
+  help: "When the client certificate an endpoint presents (mutual TLS) expires, Unix seconds; set as deliveries use it (alert on it minus time() < 14 days)",
+  labelNames: ['endpoint_id'] as const,
+  registers: [registry],
+});

@@ -1,6 +1,7 @@
 import { activeWebhookSecrets } from '../endpoint-auth';
 import type { CallEvent } from '../schemas/call-event';
 import type { Endpoint, EndpointAuth } from '../schemas/endpoint';
+import type { CertificateExpiryWatch } from './certificate-expiry-watch';
 import type { ClientTlsAgents } from './client-certificates';
 import type { AttemptRequest, AttemptResult, Destination } from './destination';
 import { postAndClassify, type HttpDestinationOptions } from './http';
@@ -37,6 +38,8 @@ export interface CustomDestinationOptions extends HttpDestinationOptions {
   oauthTokens: Pick<OAuth2TokenCache, 'token' | 'invalidate'>;
   /** Connection pools of endpoints with a client certificate (mutual TLS). */
   tlsAgents: Pick<ClientTlsAgents, 'agentFor'>;
+  /** Publishes the certificates' expiry, and warns 14 days ahead. */
+  certificateWatch?: Pick<CertificateExpiryWatch, 'observe'>;
 }
 
 /**
@@ -94,6 +97,7 @@ export function customDestination(options: CustomDestinationOptions): Destinatio
       const url = endpoint.url;
       // Rendered once: the string signed is the string sent, byte for byte.
       const body = renderCustomBody(event);
+      if (endpoint.tls) options.certificateWatch?.observe(endpoint.id, endpoint.tls.certificate);
       const network = endpoint.tls ? { ...options.network, agent: options.tlsAgents.agentFor(endpoint.id, endpoint.tls) } : options.network;
       const send = (accessToken?: string) =>
         postAndClassify(

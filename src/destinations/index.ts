@@ -6,6 +6,7 @@ import { slackDestination } from './slack';
 import { teamsDestination } from './teams';
 import { createDeliveryAgent } from './network-policy';
 import { ClientTlsAgents } from './client-certificates';
+import { CertificateExpiryWatch } from './certificate-expiry-watch';
 import { OAuth2TokenCache } from './oauth2-tokens';
 import { logger } from '../logger';
 
@@ -45,7 +46,7 @@ export function createDestinations(config: DestinationsConfig, signingKeys: Pick
       : emailDestination({ ...summary, smtpUrl: config.SMTP_URL, from: config.EMAIL_FROM, timeoutMs: config.DELIVERY_ATTEMPT_TIMEOUT });
   return {
     registry: {
-      custom: customDestination({ ...http, signingKeys, oauthTokens, tlsAgents }),
+      custom: customDestination({ ...http, signingKeys, oauthTokens, tlsAgents, certificateWatch: new CertificateExpiryWatch({ logger }) }),
       slack: slackDestination({ ...http, ...summary }),
       teams: teamsDestination({ ...http, ...summary }),
       ...(email && { email }),
