@@ -665,3 +665,12 @@ describe('properties, against the reference model', () => {
 function classifyLiteral(value: JsonValue): boolean {
   return value === null || typeof value !== 'object' || Array.isArray(value) || !Object.keys(value).some((key) => key.startsWith('$'));
 }
+
+test('a lone surrogate in a key or a string is refused (not Unicode; Postgres jsonb would refuse it), a surrogate pair is fine', () => {
+  for (const filter of [{ 'body.data.callStatus': 'F\ud800AILED' }, { 'body.data.x\udc00': 1 }, { 'body.data.callStatus': { $in: ['ok', '\udbff'] } }]) {
+    const parsed = endpointFilterSchema.safeParse(filter);
+    assert.equal(parsed.success, false, JSON.stringify(filter));
+    assert.match(parsed.error!.issues[0]!.message, /well-formed Unicode/);
+  }
+  assert.equal(endpointFilterSchema.safeParse({ 'body.data.callStatus': 'emoji \ud83d\ude00' }).success, true);
+});

@@ -218,6 +218,14 @@ describe('mutual TLS', () => {
       assert.match(problems(mismatched.body)['body.tls.privateKey'] ?? '', /does not match/);
       const removed = await h.api('PATCH', `/v1/endpoints/${withCertificate}`, { tls: null });
       assert.equal(removed.body.tls, null);
+
+      // A certificate that expires once stored is shown as expired, and blocks no other change.
+      const shortLived = makeClientCertificate(clientCa, 'short-lived', { notAfter: new Date(Date.now() + 3_000) });
+      const expiring = await h.createEndpoint({ clientId, url, tls: { certificate: shortLived.certificate, privateKey: shortLived.privateKey } });
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const later = await h.api('PATCH', `/v1/endpoints/${expiring}`, { description: 'still editable', active: false });
+      assert.equal(later.status, 200, JSON.stringify(later.body));
+      assert.equal(later.body.tls.expiry, 'expired');
     } finally {
       server.closeAllConnections();
       server.close();

@@ -361,10 +361,14 @@ function validBody(op: Operation): unknown {
       auth: { type: 'hmac-hex', secret: '0123456789abcdef', header: 'x-fuzz-signature' },
       description: 'made by the hostile-input test',
       active: false,
+      headers: [{ name: 'x-fuzz', value: 'v' }, { name: 'x-fuzz-key', value: 'secret-value', secret: true }],
+      filter: { 'body.data.callStatus': { $in: ['FAILED', 'NO_ANSWER'] }, $or: [{ eventType: { $startsWith: 'OUTBOUND_' } }, { 'body.errors.0.code': { $exists: true } }] },
+      retry: { delaysMs: [1000, 60000] },
     },
     'PATCH /v1/endpoints/{id}': { description: 'patched', events: ['*'], active: true },
     'POST /v1/endpoints/{id}/rotate-secret': {},
     'POST /v1/endpoints/{id}/recover': { since: f.hourAgo, until: f.hourAhead },
+    'POST /v1/endpoints/{id}/test-filter': { eventType: 'OUTBOUND_CALL_CONNECTED', filter: { 'body.data.callStatus': { $nin: ['FAILED'] } } },
     'POST /v1/api-keys': { kind: 'client', clientId: 'client-fuzz', name: 'hostile-input key' },
   };
   return op.key in bodies ? bodies[op.key] : op.body === 'none' ? undefined : {};

@@ -162,6 +162,16 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether a key or string anywhere in the value holds half a surrogate pair: not Unicode, and Postgres's jsonb refuses it. */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  return Object.entries(value).some(([key, item]) => LONE_SURROGATE.test(key) || hasLoneSurrogate(item));
+}
+
 const typeName = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 
@@ -229,6 +239,7 @@ export function findFilterProblems(value: unknown): FilterProblem[] {
   } catch (error) {
     return [{ path: [], message: `a filter must be JSON (${error instanceof Error ? error.message : String(error)})` }];
   }
+  if (hasLoneSurrogate(value)) return [{ path: [], message: 'a filter\'s keys and strings must be well-formed Unicode (no lone surrogate such as \\ud800)' }];
   const bytes = utf8Length(json);
   if (bytes > MAX_FILTER_BYTES) return [{ path: [], message: `a filter is at most ${MAX_FILTER_BYTES} bytes as JSON; this one is ${bytes}` }];
 

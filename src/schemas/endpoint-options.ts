@@ -134,13 +134,15 @@ export type RetrySchedule = z.infer<typeof retryScheduleSchema>;
 // ---- mutual TLS
 
 const PEM_MAX = 64 * 1024;
+/** PEM is ASCII text (RFC 7468). */
+const pem = () => z.string().min(1).max(PEM_MAX).regex(/^[\t\n\r\x20-\x7e]+$/, 'must be PEM text (ASCII)');
 
 /** Input and stored: a client certificate (PEM, leaf first) and its unencrypted key, and optionally the CAs to trust for the receiver. */
 export const clientTlsSchema = z
   .object({
-    certificate: z.string().min(1).max(PEM_MAX).describe('PEM: the client certificate, then any intermediates'),
-    privateKey: z.string().min(1).max(PEM_MAX).describe('PEM, unencrypted (PKCS#8, PKCS#1 or SEC1); encrypted at rest'),
-    ca: z.string().min(1).max(PEM_MAX).optional().describe('PEM: the CAs to trust for the receiver\'s certificate, instead of the public ones'),
+    certificate: pem().describe('PEM: the client certificate, then any intermediates'),
+    privateKey: pem().describe('PEM, unencrypted (PKCS#8, PKCS#1 or SEC1); encrypted at rest'),
+    ca: pem().optional().describe('PEM: the CAs to trust for the receiver\'s certificate, instead of the public ones'),
   })
   .strict();
 export type ClientTlsInput = z.infer<typeof clientTlsSchema>;

@@ -54,6 +54,13 @@ export const signatureHeaderSchema = z
 /** The current secret and at most two rotated out, still within their overlap. */
 export const MAX_HMAC_SECRETS = 3;
 
+/** Text without control characters and well-formed (no lone surrogate: stored in jsonb, which refuses one). */
+const plainText = (what: string) =>
+  z
+    .string()
+    .regex(/^[^\x00-\x1f\x7f]*$/, `${what} must not contain control characters`)
+    .refine((text) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text), `${what} must be well-formed Unicode`);
+
 const noneAuth = z.object({ type: z.literal('none') }).strict();
 const bearerAuth = z.object({ type: z.literal('bearer'), token: z.string().min(8).max(4096) }).strict();
 const rsaAuth = z.object({ type: z.literal('rsa') }).strict();
@@ -61,18 +68,22 @@ const rsaAuth = z.object({ type: z.literal('rsa') }).strict();
 const basicAuth = z
   .object({
     type: z.literal('basic'),
-    username: z.string().min(1).max(200).regex(/^[^:\x00-\x1f\x7f]+$/, 'must not contain a colon or control characters (RFC 7617)'),
+    username: plainText('the username').min(1).max(200).regex(/^[^:]+$/, 'must not contain a colon (RFC 7617)'),
     password: z.string().min(1).max(4096).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters'),
   })
   .strict();
 
 export const OAUTH2_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
-const oauthText = z.string().min(1).max(1000).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters');
+const oauthText = plainText('it').min(1).max(1000);
 /** OAuth 2.0 client credentials (RFC 6749 §4.4): callhook fetches and caches the access token, and sends it as a Bearer token. */
 const oauth2AuthInput = z
   .object({
     type: z.literal('oauth2'),
-    tokenUrl: z.url({ protocol: /^https?$/ }).max(2048).describe('the authorization server\'s token endpoint; the same network rules as url apply'),
+    tokenUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .regex(/^[\x21-\x7e]+$/, 'must be written in ASCII (percent-encode anything else)')
+      .describe('the authorization server\'s token endpoint; the same network rules as url apply'),
     clientId: oauthText.max(200),
     clientSecret: z.string().min(1).max(4096).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters'),
     scope: oauthText.optional(),

@@ -57,10 +57,13 @@ function invalid(problems: { path: string; message: string }[]): ApiError {
   );
 }
 
-/** 400 naming every rule across fields the endpoint breaks, and every problem of its client certificate. */
-function assertValid(endpoint: EndpointShape & { tls: ClientTls | null }, rules: DestinationRules): void {
+/**
+ * 400 naming every rule across fields the endpoint breaks, and every problem of its client
+ * certificate when one is being written (a stored one that expired since must not block other changes).
+ */
+function assertValid(endpoint: EndpointShape & { tls: ClientTls | null }, rules: DestinationRules, tlsWritten: boolean): void {
   const problems = endpointProblems(endpoint, rules);
-  if (endpoint.tls) {
+  if (endpoint.tls && tlsWritten) {
     const inspected = inspectClientTls(endpoint.tls);
     if (!inspected.ok) problems.push(...inspected.problems.map((p) => ({ path: `tls.${p.path}`, message: p.message })));
   }
@@ -150,7 +153,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       tls: body.tls ?? null,
     };
     const authInput = body.auth ?? { type: 'none' as const };
-    assertValid({ ...fields, auth: authInput }, deps.rules);
+    assertValid({ ...fields, auth: authInput }, deps.rules, true);
     await assertSubscribable(deps.catalog, fields.events);
     const created = await inTransaction(deps.pool, async (db) => {
       const count = await countClientEndpointsLocked(db, fields.clientId);
@@ -197,7 +200,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
         ...(patch.tls !== undefined && { tls: patch.tls }),
         headers: storedHeaders(patch.headers, current.headers),
       };
-      assertValid({ ...next, auth: patch.auth ?? current.auth }, deps.rules);
+      assertValid({ ...next, auth: patch.auth ?? current.auth }, deps.rules, patch.tls !== undefined);
       const auth = patch.auth === undefined ? current.auth : storedAuth(patch.auth, new Date(), current.auth);
       return updateEndpoint(db, { ...next, auth });
     });
