@@ -13,7 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../src/api/routes/webhooks-page';
+import { secretHint } from '../src/redaction';
 import { chromiumMissing, launchChromium } from './helpers/browser';
+import { makeCertificateAuthority, makeClientCertificate } from './helpers/certificates';
 import { eventually } from './helpers/eventually';
 import { Harness, ended } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
@@ -24,6 +26,7 @@ const SCREENSHOT = '/tmp/webhooks-page.png';
 const SCREENSHOT_LOG = '/tmp/webhooks-page-log.png';
 const ADMIN = 'page-admin-key-0123456789abcdef';
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';
+const AUTH_OAUTH2 = 'OAuth 2.0 client credentials';
 
 let h: Harness | undefined;
 let sink: SmtpSink | undefined;
@@ -640,6 +643,113 @@ describe('the Webhooks page (real browser)', () => {
       assert.deepEqual(endpoint?.auth, { type: 'basic', username: 'crm-user', passwordHint: '…ss' });
       assert.match(await sendTestEvent(card(page, receiver.url)), /Test event: Succeeded · HTTP 200/);
       assert.equal(receiver.requests.at(-1)?.headers.authorization, expected);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('endpoint options through the form: custom headers (one secret, shown by hint), a filter, retries, a client certificate; then OAuth 2.0, no retries, no filter', { timeout: 180_000 }, async (t) => {
+    if (missing || !h) return t.skip(missing ?? 'harness not started');
+    const harness = h;
+    const clientId = `client-options-${Date.now()}`;
+    const receiver = await Receiver.start(() => ({ status: 200, body: 'ok-options' }));
+    const certificate = makeClientCertificate(makeCertificateAuthority('page-options-ca'), 'page-options-client');
+    const secretValue = 'page-secret-key-0123456789';
+    const filter = { 'body.data.callStatus': { $in: ['FAILED', 'NO_ANSWER'] } };
+    const stored = async (id: string) => {
+      const response = await harness.api('GET', `/v1/endpoints/${id}`);
+      assert.equal(response.status, 200);
+      return response.body;
+    };
+    const { context, page, problems } = await openPage(harness.baseUrl);
+    try {
+      await pickClient(page, clientId);
+      const form = await openCreateForm(page);
+      await form.getByLabel('URL').fill(receiver.url);
+      await form.getByRole('button', { name: 'Add header' }).click();
+      await form.getByLabel('Header 1 name').fill('X-Team');
+      await form.getByLabel('Header 1 value').fill('ops');
+      await form.getByRole('button', { name: 'Add header' }).click();
+      await form.getByLabel('Header 2 name').fill('X-Api-Key');
+      await form.getByLabel('Header 2 secret').check();
+      await form.getByLabel('Header 2 value').fill(secretValue);
+      // Invalid JSON is reported on the field, before anything is sent.
+      await form.getByLabel('Filter (JSON)').fill('{"body.data.callStatus": ');
+      await form.getByLabel('Retries').selectOption('custom');
+      await form.getByLabel('Retry delays (seconds)').fill('5, 30');
+      await form.getByLabel('Client certificate (PEM)').fill(certificate.certificate);
+      await form.getByLabel('Private key (PEM)').fill(certificate.privateKey);
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+      assert.match(await fieldError(page, form.getByLabel('Filter (JSON)')), /Not valid JSON/);
+      assert.equal((await endpointsOf(clientId)).length, 0, 'nothing sent');
+      await form.getByLabel('Filter (JSON)').fill(JSON.stringify(filter));
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+      await (await created(page)).getByRole('button', { name: 'Done' }).click();
+
+      const [listed] = await endpointsOf(clientId);
+      assert.ok(listed);
+      const hint = secretHint(secretValue);
+      let endpoint = await stored(listed.id);
+      assert.deepEqual(endpoint.headers, [
+        { name: 'X-Team', secret: false, value: 'ops' },
+        { name: 'X-Api-Key', secret: true, valueHint: hint },
+      ]);
+      assert.deepEqual(endpoint.filter, filter);
+      assert.deepEqual(endpoint.retry, { delaysMs: [5_000, 30_000] });
+      assert.match(endpoint.tls?.subject ?? '', /page-options-client/);
+      assert.equal(endpoint.tls.expiry, 'valid');
+
+      // The card: the secret header by its hint only, the filter, the schedule, the certificate.
+      const endpointCard = card(page, receiver.url);
+      const facts = endpointCard.locator('dl.facts');
+      await facts.getByText(`(secret, ${hint})`).waitFor();
+      await facts.getByText(JSON.stringify(filter)).waitFor();
+      await facts.getByText('2 retries, after 5 s, 30 s').waitFor();
+      await facts.locator('.certificate-fact').getByText(/page-options-client/).waitFor();
+      assert.ok(!(await page.content()).includes(secretValue), 'the secret header value is not on the page');
+
+      // Edit: the secret header's value is left empty (kept); the filter tried on an example; OAuth 2.0, no retries, no filter, no certificate.
+      await endpointCard.getByRole('button', { name: 'Manage' }).click();
+      const edit = endpointCard.getByRole('form', { name: 'Edit endpoint' });
+      assert.equal(await edit.getByLabel('Header 2 value').inputValue(), '');
+      await edit.getByText(`Leave the value empty to keep the current one (${hint}).`).waitFor();
+      await edit.getByLabel('Try the filter on the example of').selectOption('OUTBOUND_CALL_COMPLETED');
+      await edit.getByRole('button', { name: 'Try filter' }).click();
+      await edit.getByRole('status').filter({ hasText: /^Does not match/ }).waitFor();
+      await edit.getByLabel('Header 1 value').fill('platform');
+      await edit.getByLabel('Authentication').selectOption('oauth2');
+      const tokenUrl = `${new URL(receiver.url).origin}/oauth/token`;
+      await edit.getByLabel('Token endpoint').fill(tokenUrl);
+      await edit.getByLabel('OAuth client_id').fill('page-oauth-client');
+      await edit.getByLabel('OAuth client_secret').fill('page-oauth-secret');
+      await edit.getByLabel('Scope').fill('webhooks:write');
+      await edit.getByLabel('Retries').selectOption('none');
+      await edit.getByLabel('Filter (JSON)').fill('');
+      await edit.getByLabel('Remove certificate').check();
+      await edit.getByRole('button', { name: 'Save' }).click();
+      await facts.getByText(AUTH_OAUTH2).waitFor();
+
+      endpoint = await stored(listed.id);
+      assert.deepEqual(endpoint.auth, {
+        type: 'oauth2',
+        tokenUrl,
+        clientId: 'page-oauth-client',
+        scope: 'webhooks:write',
+        method: 'client_secret_basic',
+        clientSecretHint: secretHint('page-oauth-secret'),
+      });
+      assert.deepEqual(endpoint.headers, [
+        { name: 'X-Team', secret: false, value: 'platform' },
+        { name: 'X-Api-Key', secret: true, valueHint: hint },
+      ]);
+      assert.equal(endpoint.filter, null);
+      assert.deepEqual(endpoint.retry, { delaysMs: [] });
+      assert.equal(endpoint.tls, null);
+      await facts.getByText('No retries (one attempt)').waitFor();
+      assert.equal(await facts.locator('.certificate-fact').count(), 0);
+      const text = await page.content();
+      assert.ok(!text.includes(secretValue) && !text.includes('page-oauth-secret'), 'no secret on the page');
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

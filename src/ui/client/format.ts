@@ -45,6 +45,20 @@ export const AUTH_LABELS: Record<AuthView['type'], string> = {
   'hmac-hex': 'HMAC, hex digest',
 };
 
+/** A retry delay as people say it: `30 s`, `5 min`, `2 h`, `1.5 s`. */
+export function formatDelay(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
+
+/** An endpoint's retry schedule: the default, none, or its delays in order. */
+export function retryLabel(retry: EndpointView['retry']): string {
+  if (retry === null) return 'Default schedule';
+  if (retry.delaysMs.length === 0) return 'No retries (one attempt)';
+  return `${count(retry.delaysMs.length, 'retry', 'retries')}, after ${retry.delaysMs.map(formatDelay).join(', ')}`;
+}
+
 /** Where an endpoint sends: its url (Slack/Teams: shown redacted by the API) or its address. */
 export function targetOf(endpoint: Pick<EndpointView, 'url' | 'email'>): string {
   return endpoint.url ?? endpoint.email ?? '—';

@@ -1,10 +1,12 @@
 /**
  * One endpoint in the list: kind, target, triggers, state (paused, disabled and why, the circuit),
- * last delivery, health chart; Send test event; Pause or Resume; Manage opens it.
+ * its options (headers, filter, retries, client certificate), last delivery, health chart; Send
+ * test event; Pause or Resume; Manage opens it.
  */
 import type { DeliveryStatus, EndpointHealth, EndpointView, EventTypeInfo } from '../api-types';
 import { AUTH_LABELS, KIND_LABELS, circuitLabel, formatTime, statusLabel, targetOf, triggersLabel } from '../format';
 import { EndpointDetail } from './endpoint-detail';
+import { EndpointOptionsFacts } from './endpoint-options-facts';
 import { HealthChart } from './health-chart';
 import { PauseControl } from './pause-control';
 import { TestEvent } from './test-event';
@@ -93,6 +95,7 @@ export function EndpointCard(props: {
               <dd>{endpoint.rateLimit} requests/s</dd>
             </>
           )}
+          <EndpointOptionsFacts endpoint={endpoint} />
           <dt>Last delivery</dt>
           <dd class="last-delivery">
             <LastDelivery health={health} kind={endpoint.kind} />

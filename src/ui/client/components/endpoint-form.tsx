@@ -1,20 +1,26 @@
 /**
- * The endpoint form: Create endpoint (type; URL or email address; for Custom the authentication;
- * an optional rate limit; the triggers) and the edit form of an endpoint (Save). The API's errors are shown next to the
- * fields they name.
+ * The endpoint form: Create endpoint (type; URL or email address; for Custom the authentication,
+ * custom headers and a client certificate; an optional rate limit; a filter and a retry schedule;
+ * the triggers) and the edit form of an endpoint (Save: only what changed is sent). The API's
+ * errors are shown next to the fields they name.
  */
 import { useId, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { AuthInput, AuthView, CreateEndpointBody, CreatedEndpoint, EndpointKind, EndpointView, EventTypeInfo, Subscription, UpdateEndpointBody } from '../api-types';
-import { formErrorsOf, NO_ERRORS, type FieldName, type FormErrors } from '../field-errors';
+import { formErrorsOf, NO_ERRORS, type FieldErrors, type FieldName, type FormErrors } from '../field-errors';
 import { AUTH_LABELS, KIND_LABELS } from '../format';
 import { generateWebhookSecret } from '../webhook-secret';
+import { compacted, createOptions, EndpointOptionsFields, optionsStateOf, patchOptions, type OptionsState } from './endpoint-options';
 import { FormError, SelectField, TextField } from './fields';
+import { OAuth2Fields, oauth2Changed, oauth2Input, oauth2StateOf } from './oauth2-fields';
 import { ALL_EVENTS, TriggersFieldset } from './triggers-fieldset';
 
 type AuthType = AuthView['type'];
 
 const FORM_FIELDS: readonly FieldName[] = ['kind', 'url', 'email', 'auth', 'token', 'username', 'password', 'events', 'description', 'rateLimit'];
+/** The fields of the options (OAuth client, headers, client certificate, filter, retries). */
+const OPTION_FIELDS: readonly FieldName[] = ['tokenUrl', 'oauthClientId', 'clientSecret', 'scope', 'audience', 'method', 'headers', 'tls', 'tlsCertificate', 'tlsPrivateKey', 'tlsCa', 'filter', 'retry'];
+const ALL_FIELDS = [...FORM_FIELDS, ...OPTION_FIELDS];
 
 const RATE_LIMIT_INVALID = 'Enter a whole number of requests per second, or leave empty for no limit';
 
@@ -23,6 +29,11 @@ function parseRateLimit(text: string): number | null | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return null;
   return /^\d+$/.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/** What the page finds wrong before sending: the rate limit, the options. */
+function localErrors(limit: number | null | undefined, optionErrors: FieldErrors | undefined): FormErrors {
+  return { fields: { ...(limit === undefined && { rateLimit: RATE_LIMIT_INVALID }), ...optionErrors }, general: null };
 }
 
 const KIND_OPTIONS = (Object.keys(KIND_LABELS) as EndpointKind[]).map((kind) => ({ value: kind, label: KIND_LABELS[kind] }));
@@ -34,7 +45,7 @@ const URL_PLACEHOLDERS: Record<Exclude<EndpointKind, 'email'>, string> = {
 };
 
 function authOptions(current: AuthType | undefined): { value: AuthType; label: string }[] {
-  const choices: AuthType[] = ['none', 'bearer', 'basic', 'rsa', 'hmac'];
+  const choices: AuthType[] = ['none', 'bearer', 'basic', 'oauth2', 'rsa', 'hmac'];
   // hmac-hex is set through the API (a receiver's own header and secret); an endpoint that has it keeps it.
   if (current === 'hmac-hex') choices.push('hmac-hex');
   return choices.map((type) => ({ value: type, label: AUTH_LABELS[type] }));
@@ -80,6 +91,8 @@ export function EndpointForm(props: EndpointFormProps) {
   const [token, setToken] = useState('');
   const [username, setUsername] = useState(current?.auth.type === 'basic' ? current.auth.username : '');
   const [password, setPassword] = useState('');
+  const [oauth2, setOAuth2] = useState(() => oauth2StateOf(current?.auth));
+  const [options, setOptions] = useState<OptionsState>(() => optionsStateOf(current));
   const [description, setDescription] = useState(current?.description ?? '');
   const [rateLimit, setRateLimit] = useState(current?.rateLimit?.toString() ?? '');
   const [events, setEvents] = useState<string[]>(current ? [...current.events] : [ALL_EVENTS]);
@@ -95,6 +108,8 @@ export function EndpointForm(props: EndpointFormProps) {
         return { type: 'bearer', token };
       case 'basic':
         return { type: 'basic', username, password };
+      case 'oauth2':
+        return oauth2Input(oauth2);
       case 'hmac':
         return { type: 'hmac' };
       case 'hmac-hex':
@@ -109,10 +124,9 @@ export function EndpointForm(props: EndpointFormProps) {
     }
     onClientIdError(null);
     const limit = parseRateLimit(rateLimit);
-    if (limit === undefined) {
-      setErrors({ fields: { rateLimit: RATE_LIMIT_INVALID }, general: null });
-      return;
-    }
+    const checked = createOptions(kind, options);
+    if (limit === undefined || checked.errors) return setErrors(localErrors(limit, checked.errors));
+    setOptions(compacted(options));
     const auth = kind === 'custom' ? authInput() : undefined;
     const body: CreateEndpointBody = {
       clientId: clientId.trim(),
@@ -122,11 +136,12 @@ export function EndpointForm(props: EndpointFormProps) {
       ...(description.trim() && { description: description.trim() }),
       ...(limit !== null && { rateLimit: limit }),
       ...(auth && { auth }),
+      ...checked.body,
     };
     try {
       onCreated(await api<CreatedEndpoint>('POST', '/v1/endpoints', { body }));
     } catch (err) {
-      const found = formErrorsOf(err, [...FORM_FIELDS, 'clientId']);
+      const found = formErrorsOf(err, [...ALL_FIELDS, 'clientId']);
       onClientIdError(found.fields.clientId ?? null);
       setErrors(found);
     }
@@ -141,10 +156,10 @@ export function EndpointForm(props: EndpointFormProps) {
     }
     if (description.trim() !== (endpoint.description ?? '')) patch.description = description.trim() || null;
     const limit = parseRateLimit(rateLimit);
-    if (limit === undefined) {
-      setErrors({ fields: { rateLimit: RATE_LIMIT_INVALID }, general: null });
-      return;
-    }
+    const checked = patchOptions(endpoint, options);
+    if (limit === undefined || checked.errors) return setErrors(localErrors(limit, checked.errors));
+    setOptions(compacted(options));
+    Object.assign(patch, checked.patch);
     if (limit !== endpoint.rateLimit) patch.rateLimit = limit;
     if (!sameEvents(events, endpoint.events)) patch.events = asSubscriptions(events);
     let secret: string | null = null;
@@ -153,7 +168,13 @@ export function EndpointForm(props: EndpointFormProps) {
       setErrors({ fields: { password: 'Enter the password again to change the username' }, general: null });
       return;
     }
-    if (endpoint.kind === 'custom' && (authType !== endpoint.auth.type || (authType === 'bearer' && token !== '') || basicChanged)) {
+    const oauthChanged = authType === 'oauth2' && oauth2Changed(oauth2, endpoint.auth);
+    if (oauthChanged && oauth2.clientSecret === '') {
+      const message = endpoint.auth.type === 'oauth2' ? 'Enter the client secret again to change the OAuth settings' : 'Enter the client secret';
+      setErrors({ fields: { clientSecret: message }, general: null });
+      return;
+    }
+    if (endpoint.kind === 'custom' && (authType !== endpoint.auth.type || (authType === 'bearer' && token !== '') || basicChanged || oauthChanged)) {
       if (authType === 'hmac') {
         // The API reveals a generated secret only when it creates the endpoint: make it here, show it once.
         secret = generateWebhookSecret();
@@ -171,8 +192,9 @@ export function EndpointForm(props: EndpointFormProps) {
       onSaved(await api<EndpointView>('PATCH', `/v1/endpoints/${endpoint.id}`, { body: patch }), secret);
       setToken('');
       setPassword('');
+      setOAuth2((state) => ({ ...state, clientSecret: '' }));
     } catch (err) {
-      setErrors(formErrorsOf(err, FORM_FIELDS));
+      setErrors(formErrorsOf(err, ALL_FIELDS));
     }
   }
 
@@ -231,6 +253,7 @@ export function EndpointForm(props: EndpointFormProps) {
             />
           </>
         )}
+        {kind === 'custom' && authType === 'oauth2' && <OAuth2Fields idPrefix={`${id}-oauth2`} state={oauth2} onState={setOAuth2} current={current?.auth} errors={f} />}
         {kind === 'custom' && authType === 'rsa' && props.mode === 'create' && (
           <p class="hint">Requests are signed with callhook's RSA key; its public key is shown once the endpoint exists.</p>
         )}
@@ -249,6 +272,7 @@ export function EndpointForm(props: EndpointFormProps) {
           error={f.rateLimit}
         />
       </div>
+      <EndpointOptionsFields idPrefix={`${id}-options`} kind={kind} state={options} onState={setOptions} current={current} catalog={props.catalog} errors={f} />
       <TriggersFieldset idPrefix={`${id}-triggers`} catalog={props.catalog} events={events} onEvents={setEvents} error={f.events} />
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>

@@ -71,6 +71,29 @@ export function TextField(
   return <FieldFrame {...props}>{input}</FieldFrame>;
 }
 
+/** A multi-line field (JSON, PEM): monospace, no spellcheck. */
+export function TextAreaField(
+  props: FieldProps & { value: string; onValue: (value: string) => void; rows?: number; placeholder?: string; disabled?: boolean },
+) {
+  return (
+    <FieldFrame {...props}>
+      <textarea
+        id={props.id}
+        class="code-input"
+        rows={props.rows ?? 4}
+        value={props.value}
+        placeholder={props.placeholder}
+        disabled={props.disabled}
+        spellcheck={false}
+        autoComplete="off"
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={describedBy(props)}
+        onInput={(e) => props.onValue(e.currentTarget.value)}
+      />
+    </FieldFrame>
+  );
+}
+
 export function SelectField<V extends string>(
   props: FieldProps & { value: V; onValue: (value: V) => void; options: readonly { value: V; label: string; disabled?: boolean }[]; disabled?: boolean },
 ) {
