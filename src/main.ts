@@ -2,6 +2,8 @@
  * `npm start`: the whole system in one process — API and worker — on embedded defaults:
  * with no DATABASE_URL an embedded Postgres, with no TEMPORAL_ADDRESS a local Temporal dev
  * server (Web UI on TEMPORAL_UI_PORT). Point both at real services for production.
+ * Compiled (`npm run build`), `node dist/main.js` (`npm run start:prod`, the Docker image's command) runs the same
+ * with plain node; the dev server needs a dev dependency there, so production gives TEMPORAL_ADDRESS.
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -23,6 +25,7 @@ import { onShutdownSignal } from './shutdown';
 import { reportStartup, startupAddresses } from './startup-summary';
 import { cliSetupProgressOnStderr } from './temporal/cli-setup-progress';
 import { startDevServer } from './temporal/dev-server';
+import { assertDevServerInstalled } from './temporal/temporal-testing';
 import { ensureTemporalCli } from './temporal/ensure-cli';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
@@ -49,6 +52,9 @@ async function main(): Promise<void> {
   };
   onShutdownSignal(shutdown);
 
+  // The local dev server needs @temporalio/testing, a dev dependency: a production install (npm ci --omit=dev) stops
+  // here, asking for TEMPORAL_ADDRESS. It is loaded only as the dev server starts (startDevServer).
+  if (!config.TEMPORAL_ADDRESS) assertDevServerInstalled();
   // The local dev server needs a Temporal CLI: found, else built or downloaded now (the first time: minutes), before anything starts.
   const cliSetup = new AbortController();
   cleanups.push(async () => cliSetup.abort());

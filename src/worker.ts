@@ -1,7 +1,19 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type InjectedSinks,
+  type Logger as SdkLogger,
+  type WorkflowBundle,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { listen } from './api/server';
 import { metricsRouter } from './api/routes/metrics';
 import { createActivities, type ActivityDeps } from './activities';
@@ -28,6 +40,27 @@ import { deliveryTaskQueue } from './workflows/task-queues';
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 /** Evaluated once per worker and shared by its workflows (see src/workflows/shared-schemas.ts); every bundle of WORKFLOWS_PATH takes them. */
 export const WORKFLOW_PRELOAD_MODULES = [require.resolve('./workflows/shared-schemas')];
+/** The workflow bundle `npm run build` writes beside the compiled worker: dist/workflow-bundle.js. */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+
+/**
+ * The workflow code bundled (webpack) as a worker without a bundle bundles it at start: from WORKFLOWS_PATH, with
+ * WORKFLOW_PRELOAD_MODULES. `npm run build` writes it to dist/ (WORKFLOW_BUNDLE_FILE) once.
+ */
+export function bundleWorkflows(logger?: SdkLogger): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger && { logger }) });
+}
+
+/**
+ * Where a worker's workflow code comes from. Run compiled (`npm run build`, then node dist/…): the bundle the build
+ * made, beside this file (`dir`), so production never runs webpack. Run from the sources (tsx: npm start, npm run
+ * worker): none is there, and the worker bundles WORKFLOWS_PATH at start, with the options `bundleWorkflows` uses.
+ */
+export function workflowCodeOptions(dir: string = __dirname): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+  const codePath = path.join(dir, WORKFLOW_BUNDLE_FILE);
+  if (existsSync(codePath)) return { workflowBundle: { codePath } };
+  return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } };
+}
 
 export interface CallhookWorkerOptions {
   connection: NativeConnection;
@@ -35,7 +68,7 @@ export interface CallhookWorkerOptions {
   /** The workflows' task queue (TEMPORAL_TASK_QUEUE); their deliveries run on `deliveryTaskQueue(taskQueue)`. */
   taskQueue: string;
   deps: ActivityDeps;
-  /** A prebuilt bundle (tests bundle once per suite); otherwise the workflows are bundled here. */
+  /** A prebuilt bundle (tests bundle once per suite); otherwise `workflowCodeOptions()` (the build's bundle, or bundled here). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Delivery activities run at once (each a lane's batch or retry; WORKER_ACTIVITY_SLOTS). */
   activitySlots?: number;
@@ -111,9 +144,7 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Call
     ...common,
     sinks,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : workflowCodeOptions()),
     // All of them: deliveries that runs of older workers scheduled here still find a worker.
     activities,
     maxConcurrentActivityTaskExecutions: options.bookkeepingSlots ?? DEFAULT_BOOKKEEPING_SLOTS,
@@ -182,7 +213,7 @@ export function installTemporalRuntime(config: Pick<Config, 'TEMPORAL_METRICS_AD
   return address && `http://${address}/metrics`;
 }
 
-/** `npm run worker`: a worker alone, against TEMPORAL_ADDRESS and DATABASE_URL; metrics on WORKER_METRICS_PORT. */
+/** `npm run worker` (compiled: `npm run worker:prod`): a worker alone, against TEMPORAL_ADDRESS and DATABASE_URL; metrics on WORKER_METRICS_PORT. */
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
@@ -222,6 +253,7 @@ async function main(): Promise<void> {
       address: config.TEMPORAL_ADDRESS,
       signingKeyId: signingKeys.current().id,
       payloadEncryption: dataConverter ? 'on' : 'off',
+      workflowCode: workflowCodeOptions().workflowBundle ? 'prebuilt bundle' : 'bundled at start',
     },
     'worker running',
   );

@@ -1,5 +1,5 @@
 /**
- * `npm run api`: the API alone, for deployments that run API and worker apart (docker-compose).
+ * `npm run api` (compiled: `npm run api:prod`): the API alone, for deployments that run API and worker apart (docker-compose).
  * Needs TEMPORAL_ADDRESS and DATABASE_URL; `npm start` runs everything on embedded defaults.
  */
 import { Client, Connection } from '@temporalio/client';

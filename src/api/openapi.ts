@@ -6,7 +6,7 @@
  * Express router, both ways).
  */
 import { z } from 'zod';
-import packageJson from '../../package.json';
+import { CALLHOOK_VERSION } from '../version';
 import { submitEventBatchSchema, submitEventSchema } from '../schemas/call-event';
 import { createEndpointSchema, updateEndpointSchema } from '../schemas/endpoint';
 import { apiKeyIdParams, createApiKeySchema, listApiKeysQuery } from '../schemas/api-key';
@@ -735,7 +735,7 @@ function buildOpenApiDocument(): OpenApiDocument {
     openapi: '3.0.3',
     info: {
       title: 'callhook',
-      version: packageJson.version,
+      version: CALLHOOK_VERSION,
       description:
         'Webhook delivery for voice-AI call platforms, built on Temporal. Errors are `{ "error": { "code", "message", "details" } }`. Generated from the zod schemas the API validates with.',
     },

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cliCacheRoot, downloadedCliPath } from './cli-location';
 import { createStaging } from './cli-staging';
+import { loadTemporalTesting } from './temporal-testing';
 
 /**
  * Lets the Temporal SDK download its dev server (the CLI release that suits this SDK version,
@@ -11,8 +12,8 @@ import { createStaging } from './cli-staging';
  * download ephemeral server executable: … dns error …").
  */
 export async function downloadCliWithSdk(env: NodeJS.ProcessEnv, sdkVersion: string): Promise<string> {
-  // Loaded here, not at import: the SDK takes seconds to load, and a machine with a CLI never needs it.
-  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  // Loaded here, not at import: the SDK takes seconds to load, and a machine with a CLI never needs it (nor has it, in production).
+  const { TestWorkflowEnvironment } = loadTemporalTesting();
   const staging = await createStaging(cliCacheRoot(env));
   try {
     const server = await TestWorkflowEnvironment.createLocal({

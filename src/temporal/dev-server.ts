@@ -1,9 +1,12 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+// Type only: the package is loaded when a server starts (loadTemporalTesting), so importing this module (for
+// DEV_SERVER_ARGS, devServerUiOrigins) loads none of it: production installs do not have it.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli } from './cli-location';
 import { explainDevServerStartFailure } from './cli-unavailable';
 import { logger } from '../logger';
 import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
 import { setNamespaceRetention } from './namespace-retention';
+import { loadTemporalTesting } from './temporal-testing';
 
 /**
  * Dynamic config of every dev server callhook starts: eager activity execution, so the worker
@@ -36,12 +39,14 @@ export function devServerUiOrigins(uiPort: number): string[] {
 /**
  * Starts a local Temporal dev server (`temporal server start-dev`, Web UI included) from the
  * CLI `findTemporalCli` finds; with none, the SDK downloads one (users with internet). The call
- * workflows' search attributes are registered at start.
+ * workflows' search attributes are registered at start. Needs @temporalio/testing (a dev dependency): without it,
+ * a DevServerUnavailableError that asks for TEMPORAL_ADDRESS.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  const testing = loadTemporalTesting();
   const cli = options.cliPath ?? findTemporalCli();
   logger.info({ cli: cli ?? 'SDK download' }, 'starting Temporal dev server');
-  const env = await TestWorkflowEnvironment.createLocal({
+  const env = await testing.TestWorkflowEnvironment.createLocal({
     server: {
       ...(cli ? { executable: { type: 'existing-path' as const, path: cli } } : {}),
       ...(options.port !== undefined && { port: options.port }),

@@ -1,30 +1,24 @@
 /**
- * The Webhooks page, bundled in memory by esbuild (Preact + TSX from src/ui/client) the first
- * time it is asked for, and kept for the life of the process: no build step before `npm start`,
- * nothing written to disk, and tests that create the app get the page too. A bundle takes
- * about a tenth of a second; the asset names carry a content hash so browsers may cache them
- * for good.
+ * The Webhooks page. Compiled by `npm run build`, it is read from the files the build wrote beside
+ * this module (page/). Otherwise (`npm start`, the tests) it is bundled in memory by esbuild
+ * (Preact + TSX from src/ui/client) the first time it is asked for, and kept for the life of the
+ * process: no build step before `npm start`, nothing written to disk. esbuild is loaded only then,
+ * so production needs neither it nor the client sources. A bundle takes about a tenth of a
+ * second; the asset names carry a content hash so browsers may cache them for good.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { logger } from '../logger';
+import type { PageAsset, PageBundle } from './page-bundle';
 import { pageHtml } from './page-html';
+import { MANIFEST, readPrebuiltPage } from './prebuilt-page';
 
-export interface PageAsset {
-  contentType: string;
-  body: Buffer;
-  /** The body gzipped once at build time, for browsers that accept it (all do). */
-  gzipped: Buffer;
-}
+export type { PageAsset, PageBundle };
 
-export interface PageBundle {
-  /** The page's HTML, naming the hashed assets. */
-  html: string;
-  /** By file name (`app.<hash>.js`, `app.<hash>.css`). */
-  assets: ReadonlyMap<string, PageAsset>;
-}
+/** Where `npm run build` writes the page, beside the compiled form of this module (dist/ui/page/). */
+const PREBUILT_DIR = path.join(__dirname, 'page');
 
 const CLIENT_DIR = path.join(__dirname, 'client');
 /** Where the page's assets are served: `/ui/<file>`. */
@@ -38,6 +32,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Builds the page (no cache: see pageBundle). */
 export async function buildPageBundle(): Promise<PageBundle> {
   const started = performance.now();
+  const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: CLIENT_DIR,
     entryPoints: { app: path.join(CLIENT_DIR, 'main.tsx') },
@@ -83,11 +78,12 @@ export async function buildPageBundle(): Promise<PageBundle> {
 
 let bundled: Promise<PageBundle> | undefined;
 
-/** The page, built once per process; a failed build is logged and tried again on the next request. */
+/** The page, read (built code) or built (sources) once per process; a failure is logged and tried again on the next request. */
 export function pageBundle(): Promise<PageBundle> {
-  bundled ??= buildPageBundle().catch((err: unknown) => {
+  const prebuilt = existsSync(path.join(PREBUILT_DIR, MANIFEST));
+  bundled ??= (prebuilt ? readPrebuiltPage(PREBUILT_DIR) : buildPageBundle()).catch((err: unknown) => {
     bundled = undefined;
-    logger.error({ err, clientDir: CLIENT_DIR }, 'Webhooks page: the bundle failed to build');
+    logger.error({ err, ...(prebuilt ? { pageDir: PREBUILT_DIR } : { clientDir: CLIENT_DIR }) }, `Webhooks page: the ${prebuilt ? 'prebuilt page could not be read' : 'bundle failed to build'}`);
     throw err;
   });
   return bundled;

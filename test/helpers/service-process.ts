@@ -21,7 +21,7 @@ export interface LogLine {
 }
 
 /**
- * A callhook entry point (src/api/main.ts, src/worker.ts) run as a real child process: `node --import tsx <script>`,
+ * A callhook entry point (src/api/main.ts, src/worker.ts; or compiled, dist/…) run as a real child process: `node --import tsx <script>`,
  * spawned directly so that its pid is the node process itself (a SIGKILL kills the service, not an npx or tsx
  * wrapper that would leave it running). Configured by environment only; its JSON log lines are read as they come.
  */
@@ -49,11 +49,15 @@ export class ServiceProcess {
     createInterface({ input: child.stderr! }).on('line', (line) => this.keep(JSON.stringify({ stderr: line })));
   }
 
-  static start(name: string, script: string, env: Record<string, string>): ServiceProcess {
+  /**
+   * `options.nodeArgs` replace `--import tsx` (compiled code runs with plain node: test/production-build.test.ts);
+   * `options.cwd` replaces the repository's root.
+   */
+  static start(name: string, script: string, env: Record<string, string>, options: { nodeArgs?: string[]; cwd?: string } = {}): ServiceProcess {
     // The parent's environment minus anything callhook reads, so a developer's shell (or a .env-like CI setup) cannot leak in.
     const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => key === 'PATH' || key === 'HOME' || key === 'TMPDIR'));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), script], {
+      cwd: options.cwd ?? ROOT,
       env: { ...base, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
