@@ -3,7 +3,8 @@
  * plain node (`npm run start:prod`, `api:prod`, `worker:prod`, `keys:prod`, `secrets:prod`, `temporal:setup:prod`;
  * the Docker image): no tsx, TypeScript, webpack, esbuild or @temporalio/testing is loaded at run time.
  *
- * 1. tsc -p tsconfig.build.json: src/ as CommonJS (not the page's browser code, tests, scripts or bench);
+ * 1. tsc -p tsconfig.build.json: src/ as CommonJS, with .d.ts declarations (the types of callhook/client, /http,
+ *    /verify: package.json "exports"); not the page's browser code, tests, scripts or bench;
  * 2. the SQL migrations, beside the compiled db/migrate.js (it reads them from its own directory);
  * 3. the workflow code, bundled once with webpack as a worker would at every start: workflow-bundle.js, which the
  *    compiled worker loads instead (`workflowCodeOptions` in src/worker.ts);

@@ -19,7 +19,8 @@ import { isSystemEventType } from './event-types';
 import { callEventSchema, submitEventSchema, type CallEvent, type SubmitEvent } from './schemas/call-event';
 import { describeIssues } from './schemas/call-workflow-messages';
 import { newId } from './ids';
-import type { LaneItem } from './db/lanes-repo';
+// From the schemas, not db/lanes-repo: the compiled declarations (callhook/client's types) then name no pg type.
+import type { LaneItem } from './schemas/call-workflow-messages';
 import type { DeliverySettings } from './delivery-settings';
 
 export { callEventSignal, callEventsSignal, redeliverSignal, CALL_WORKFLOW_TYPE };

@@ -97,6 +97,35 @@ const scheduleTiming = z
     return { everyMs: every.data };
   });
 
+/** A client's payload retention (CLIENT_PAYLOAD_RETENTION): its calls' content is erased this long after their last event. */
+export interface ClientPayloadRetention {
+  clientId: string;
+  retentionMs: number;
+}
+
+/** `client-a=7d,client-b=12h`: per client, a duration as the others (a minute at least). Each client once. */
+const clientRetentions = z
+  .string()
+  .optional()
+  .transform((text, ctx): ClientPayloadRetention[] => {
+    const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+    const seen = new Set<string>();
+    const result: ClientPayloadRetention[] = [];
+    for (const entry of entries) {
+      const equals = entry.lastIndexOf('=');
+      const clientId = entry.slice(0, equals).trim();
+      const duration = durationSchema.safeParse(entry.slice(equals + 1));
+      if (equals <= 0 || clientId === '' || !duration.success || duration.data < 60_000) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not client=duration with a duration of a minute or more, such as client-a=7d` });
+        continue;
+      }
+      if (seen.has(clientId)) ctx.addIssue({ code: 'custom', message: `client ${clientId} is given twice` });
+      seen.add(clientId);
+      result.push({ clientId, retentionMs: duration.data });
+    }
+    return result;
+  });
+
 /** How often a frequent Temporal Schedule fires: an interval of a second or more (`1m`, `30s`), or `off` (no schedule). */
 const intervalOrOff = z
   .string()
@@ -148,6 +177,8 @@ export const configSchema = z.object({
   RETENTION: durationSchema.pipe(z.number().min(3_600_000, 'must be at least 1h')).default(30 * 86_400_000),
   /** When the retention schedule runs: an interval or a cron expression. */
   RETENTION_SCHEDULE: scheduleTiming.default({ everyMs: 3_600_000 }),
+  /** Per client, how long after a call's last event its content is erased (each shorter than RETENTION): `client-a=7d,client-b=12h`. */
+  CLIENT_PAYLOAD_RETENTION: clientRetentions,
   /** How often the reconciler (a Temporal Schedule) starts the workflow of calls with deliveries left in Postgres and none running; `off`: never. */
   RECONCILE_EVERY: intervalOrOff.default(60_000),
   /** How long past due a lane's next delivery (or how long ago a failure without its notice) must be before the reconciler looks at its call. */
@@ -237,6 +268,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if (config.SIGNING_KEY_PEM !== undefined && config.SIGNING_KEY_FILE !== undefined) {
     throw new ConfigError('invalid configuration:\n  SIGNING_KEY_PEM, SIGNING_KEY_FILE: give the signing key one way, not both');
+  }
+  const tooLong = config.CLIENT_PAYLOAD_RETENTION.filter((c) => c.retentionMs >= config.RETENTION);
+  if (tooLong.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n  CLIENT_PAYLOAD_RETENTION: ${tooLong.map((c) => c.clientId).join(', ')}: a client's payload retention must be shorter than RETENTION (${config.RETENTION} ms), which purges everything sooner`,
+    );
   }
   if (config.NODE_ENV === 'production' && config.SECRETS_ENCRYPTION_KEYS === undefined) {
     throw new ConfigError(

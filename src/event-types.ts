@@ -32,12 +32,6 @@ export const CALL_EVENT_TYPE_NAMES = EVENT_TYPE_NAMES.filter((name) => !EVENT_TY
   ...EventType[],
 ];
 
-/** The types an endpoint can subscribe to by name: all but the test event, which goes to one endpoint. */
-export const SUBSCRIBABLE_EVENT_TYPE_NAMES = EVENT_TYPE_NAMES.filter((name) => name !== 'WEBHOOK_TEST') as [
-  EventType,
-  ...EventType[],
-];
-
 export const DELIVERY_FAILED_EVENT: EventType = 'WEBHOOK_DELIVERY_FAILED';
 export const TEST_EVENT: EventType = 'WEBHOOK_TEST';
 export const ENDPOINT_DISABLED_EVENT: EventType = 'WEBHOOK_ENDPOINT_DISABLED';

@@ -11,7 +11,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { appDepsFrom } from './api/app-deps';
 import { resolveAuth } from './api/auth/auth-mode';
-import { closeServer, listen } from './api/server';
+import { closeServer, listen } from './process/http-server';
 import { loadConfig } from './config';
 import { configureSecretsKeyRing } from './crypto/secrets-key-ring';
 import { secretsKeyRingFrom } from './crypto/secrets-key-ring-from-config';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const auth = await resolveAuth(config, pool);
 
   // Payloads in Temporal history are encrypted (PAYLOAD_ENCRYPTION_KEY): by this process's client and worker alike.
-  const dataConverter = dataConverterFrom(config);
+  const dataConverter = dataConverterFrom(config, pool);
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
     const dev = await startDevServer({

@@ -14,8 +14,8 @@ import {
   type WorkflowBundle,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { listen } from './api/server';
-import { metricsRouter } from './api/routes/metrics';
+import { listen } from './process/http-server';
+import { metricsRouter } from './observability/metrics-router';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, type Config } from './config';
 import { configureSecretsKeyRing } from './crypto/secrets-key-ring';
@@ -185,6 +185,8 @@ export function activityDepsFrom(
       logger,
       ...(temporal && { temporal }),
       ...(outbox && { outbox }),
+      clientPayloadRetention: config.CLIENT_PAYLOAD_RETENTION,
+      historyEncrypted: config.PAYLOAD_ENCRYPTION_KEY !== undefined,
     },
     close: destinations.close,
   };
@@ -228,7 +230,7 @@ async function main(): Promise<void> {
   await migrate(pool);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const dataConverter = dataConverterFrom(config);
+  const dataConverter = dataConverterFrom(config, pool);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
   // A relay here too: the wake-ups and notices this worker queues go out at once (and any API's backlog is shared).
   const outbox = outboxRelayFrom(config, { pool, temporal, logger });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createApp } from '../src/api/app';
-import { closeServer, listen } from '../src/api/server';
+import { closeServer, listen } from '../src/process/http-server';
 import { getEndpoint } from '../src/db/endpoints-repo';
 import { Harness, type ApiResponse } from './helpers/harness';
 import { Receiver } from './helpers/receiver';

@@ -15,7 +15,7 @@ import {
   type ClientTls,
 } from '../src/destinations/client-certificates';
 import { createDeliveryAgent } from '../src/destinations/network-policy';
-import { PRIVATE_ADDRESS_CODE } from '../src/destinations/private-addresses';
+import { PRIVATE_ADDRESS_CODE } from '../src/net/private-addresses';
 import {
   makeCertificateAuthority,
   makeClientCertificate,

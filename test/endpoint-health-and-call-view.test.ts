@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../src/api/app';
-import { closeServer, listen } from '../src/api/server';
+import { closeServer, listen } from '../src/process/http-server';
 import { KeyRing } from '../src/crypto/key-ring';
 import { configureSecretsKeyRing } from '../src/crypto/secrets-key-ring';
 import { FAILED_WAITING_CAP, healthWindowEndingNow } from '../src/db/endpoint-health-repo';

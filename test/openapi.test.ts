@@ -38,6 +38,7 @@ const ROUTES = [
   'GET /v1/events/{id}',
   'GET /v1/calls/{callId}/deliveries',
   'POST /v1/calls/{callId}/redeliver',
+  'DELETE /v1/calls/{callId}/content',
   'POST /v1/endpoints',
   'GET /v1/endpoints',
   'GET /v1/endpoints/{id}',
@@ -449,6 +450,29 @@ describe('against the running API', () => {
     assert.equal((await call('POST', '/v1/events', '/v1/events', 'eventType=x', { 'content-type': 'text/plain' })).status, 415);
     assert.equal((await call('DELETE', '/v1/endpoints/{id}', epPath)).status, 200);
     assert.equal((await call('GET', '/v1/endpoints/{id}', epPath)).status, 404);
+    await receiver.stop();
+  });
+
+  test("erasing a call's content: the answer, and the erased event, delivery log and call, match the documented schemas", async () => {
+    const receiver = await Receiver.start();
+    const clientId = `oa-erase-${Date.now()}`;
+    const callId = `oa-erase-call-${Date.now()}`;
+    await h.createEndpoint({ clientId, url: receiver.url });
+    const eventId = await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId, data: { note: 'personal' } });
+    await h.waitForDeliveries(callId, (l) => ended(l, 1));
+    const path = `/v1/calls/${callId}/content`;
+    const erased = await call('DELETE', '/v1/calls/{callId}/content', path);
+    assert.equal(erased.status, 200);
+    // No PAYLOAD_ENCRYPTION_KEY in this harness: Postgres is erased, Temporal history is not reached.
+    assert.deepEqual({ ...erased.body, erasedAt: undefined }, { callId, erasedAt: undefined, events: 1, attempts: 1, skipped: 0, historyKeysDestroyed: 0, history: 'not-encrypted' });
+    const again = await call('DELETE', '/v1/calls/{callId}/content', path);
+    assert.deepEqual(again.body, { ...erased.body, events: 0, attempts: 0 });
+    const event = await call('GET', '/v1/events/{id}', `/v1/events/${eventId}`);
+    assert.equal(event.body.payload.body, null);
+    assert.equal((await call('GET', '/v1/calls/{callId}/deliveries', `/v1/calls/${callId}/deliveries`)).body.data[0].erasedAt, erased.body.erasedAt);
+    assert.equal((await call('GET', '/v1/calls/{callId}', `/v1/calls/${callId}`)).body.erasedAt, erased.body.erasedAt);
+    assert.equal((await call('DELETE', '/v1/calls/{callId}/content', '/v1/calls/oa-no-such-call/content')).status, 404);
+    assert.equal((await call('DELETE', '/v1/calls/{callId}/content', '/v1/calls/has%20space/content')).status, 400);
     await receiver.stop();
   });
 

@@ -16,11 +16,16 @@ import { promisify } from 'node:util';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createApp } from '../src/api/app';
-import { closeServer, listen } from '../src/api/server';
+import { closeServer, listen } from '../src/process/http-server';
 import { KeyRing } from '../src/crypto/key-ring';
 import { findTemporalCli } from '../src/temporal/cli-location';
 import { CallStatus, ClientId, LastEventType } from '../src/temporal/search-attributes';
-import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, PayloadCodecError } from '../src/temporal/payload-codec';
+import { DATA_KEY_ID_METADATA, ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, PayloadCodecError, payloadCodecFrom } from '../src/temporal/payload-codec';
+import { CallDataKeys, forgetCallDataKeys } from '../src/crypto/call-data-keys';
+import { isCallWorkflowId, SYSTEM_SCHEDULE_IDS } from '../src/temporal/system-workflow-ids';
+import { RETENTION_SCHEDULE_ID } from '../src/temporal/retention-schedule';
+import { RECONCILE_SCHEDULE_ID } from '../src/temporal/reconcile-schedule';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 import { stateQuery } from '../src/workflows/messages';
 import { chromiumMissing, freePort, launchChromium } from './helpers/browser';
 import { eventually } from './helpers/eventually';
@@ -30,6 +35,7 @@ import { Receiver } from './helpers/receiver';
 const KEY_TEXT = KeyRing.generateText('test-key-1');
 const utf8 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');
 const encodingOf = (payload: Payload) => utf8(payload.metadata?.encoding);
+const original = () => defaultPayloadConverter.toPayload({ note: 'confidential transcript' });
 
 /** A payload as the codec protocol carries it: protobuf JSON, bytes in base64. */
 function toJson(payload: Payload): { metadata: Record<string, string>; data: string } {
@@ -99,6 +105,128 @@ describe('EncryptionCodec', () => {
     const decoded = await codec.decode(plain);
     assert.equal(decoded.length, 3);
     decoded.forEach((payload, i) => assert.equal(payload, plain[i]));
+  });
+});
+
+describe('per-call data keys (crypto-shredding)', () => {
+  let db: TestDatabase;
+  const ring = () => KeyRing.parse(KEY_TEXT);
+  const callCtx = (workflowId: string) => ({ type: 'workflow' as const, namespace: 'default', workflowId });
+  const activityCtx = (workflowId?: string) => ({ type: 'activity' as const, namespace: 'default', activityId: '1', isLocal: false, ...(workflowId && { workflowId }) });
+  const note = (payload: Payload) => defaultPayloadConverter.fromPayload(payload);
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  test("a call's payloads are sealed under its own data key (named in the metadata, beside the ring key that wraps it) and read back without context", async () => {
+    const codec = new EncryptionCodec(ring(), new CallDataKeys(db.pool, ring()));
+    const [fromWorkflow] = await codec.encode([original()], callCtx('call-unit-1'));
+    const [fromActivity] = await codec.encode([original()], activityCtx('call-unit-1'));
+    const dataKeyId = utf8(fromWorkflow!.metadata?.[DATA_KEY_ID_METADATA]);
+    assert.match(dataKeyId, /^cdk_[0-9a-f]{24}$/);
+    assert.equal(utf8(fromActivity!.metadata?.[DATA_KEY_ID_METADATA]), dataKeyId, "an activity's payloads go under its workflow's call key");
+    assert.equal(utf8(fromWorkflow!.metadata?.[KEY_ID_METADATA]), 'test-key-1');
+    assert.equal(encodingOf(fromWorkflow!), ENCRYPTED_ENCODING);
+    assert.ok(!Buffer.from(fromWorkflow!.data!).includes('confidential'));
+    const { rows } = await db.pool.query<{ id: string; call_id: string; wrapped_key: string }>('SELECT id, call_id, wrapped_key FROM call_data_keys');
+    assert.deepEqual(rows.map((r) => [r.id, r.call_id]), [[dataKeyId, 'call-unit-1']]);
+    assert.match(rows[0]!.wrapped_key, /^ch1\.test-key-1\./, 'kept wrapped by the payload ring');
+    // Another process (a store of its own, no cache): the /codec endpoint decodes with no context at all.
+    const elsewhere = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: KEY_TEXT }, db.pool)!;
+    const decoded = await elsewhere.decode([fromWorkflow!, fromActivity!]);
+    assert.deepEqual(decoded.map(note), [{ note: 'confidential transcript' }, { note: 'confidential transcript' }]);
+    // A codec without the database cannot: it says why.
+    await assert.rejects(new EncryptionCodec(ring()).decode([fromWorkflow!]), /a call's data key \("cdk_[0-9a-f]+"\), and this codec has no database/);
+  });
+
+  test("payloads of no call (no context, callhook's own workflows, an activity without a workflow) stay under the ring; old ring payloads and plain ones still decode", async () => {
+    const codec = new EncryptionCodec(ring(), new CallDataKeys(db.pool, ring()));
+    const system = [
+      await codec.encode([original()]),
+      await codec.encode([original()], callCtx(RETENTION_SCHEDULE_ID)),
+      await codec.encode([original()], callCtx(`${RECONCILE_SCHEDULE_ID}-2026-01-01T00:00:00Z`)),
+      await codec.encode([original()], callCtx(`recover-ep_${'a'.repeat(32)}-123e4567-e89b-12d3-a456-426614174000`)),
+      await codec.encode([original()], activityCtx()),
+    ].map(([p]) => p!);
+    for (const payload of system) assert.deepEqual(Object.keys(payload.metadata ?? {}).sort(), ['encoding', KEY_ID_METADATA]);
+    const [legacy] = await new EncryptionCodec(ring()).encode([original()]);
+    const plain = original();
+    const decoded = await codec.decode([...system, legacy!, plain]);
+    assert.equal(decoded.at(-1), plain);
+    assert.deepEqual(decoded.map(note), Array(7).fill({ note: 'confidential transcript' }));
+    assert.equal((await db.pool.query("SELECT 1 FROM call_data_keys WHERE call_id LIKE 'callhook-%' OR call_id LIKE 'recover-%'")).rowCount, 0);
+    // The schedules' ids are the ones the codec knows.
+    assert.deepEqual([...SYSTEM_SCHEDULE_IDS].sort(), [RECONCILE_SCHEDULE_ID, RETENTION_SCHEDULE_ID].sort());
+    assert.ok(isCallWorkflowId('call-abc') && isCallWorkflowId('recover-me') && !isCallWorkflowId(RETENTION_SCHEDULE_ID));
+  });
+
+  test('a destroyed data key: the payloads fail to decode with a clear error, in another process once its cache expires (5 s), here at once', async () => {
+    let now = 1_000_000;
+    const here = new CallDataKeys(db.pool, ring());
+    const otherProcess = new CallDataKeys(db.pool, ring(), { ttlMs: 5_000, now: () => now });
+    const codec = new EncryptionCodec(ring(), here);
+    const other = new EncryptionCodec(ring(), otherProcess);
+    const [sealed] = await codec.encode([original()], callCtx('call-unit-erased'));
+    assert.deepEqual((await other.decode([sealed!])).map(note), [{ note: 'confidential transcript' }]); // cached there now
+    await db.pool.query('DELETE FROM call_data_keys WHERE call_id = $1', ['call-unit-erased']);
+    const erased = (err: unknown) => {
+      assert.ok(err instanceof PayloadCodecError);
+      assert.match(err.message, /payload 1 of 1 is encrypted under the call data key "cdk_[0-9a-f]+", which no longer exists: the call's content was erased/);
+      return true;
+    };
+    // Erased by another process: this one's cache holds the key for its TTL at most.
+    assert.deepEqual((await other.decode([sealed!])).map(note), [{ note: 'confidential transcript' }]);
+    now += 5_001;
+    await assert.rejects(other.decode([sealed!]), erased);
+    // The erasing process forgets it at once (every store of the process).
+    assert.deepEqual((await codec.decode([sealed!])).map(note), [{ note: 'confidential transcript' }], 'still cached here');
+    forgetCallDataKeys('call-unit-erased');
+    await assert.rejects(codec.decode([sealed!]), erased);
+    // A new payload of the call (an event after the erasure) gets a new key.
+    const [fresh] = await codec.encode([original()], callCtx('call-unit-erased'));
+    assert.notEqual(utf8(fresh!.metadata?.[DATA_KEY_ID_METADATA]), utf8(sealed!.metadata?.[DATA_KEY_ID_METADATA]));
+    assert.deepEqual((await other.decode([fresh!])).map(note), [{ note: 'confidential transcript' }]);
+  });
+
+  test("after an erasure here, what the call's stopped run still writes goes under a throwaway key (no new key row); a new event gets a new key", async () => {
+    const store = new CallDataKeys(db.pool, ring(), { erasedGraceMs: 60_000 });
+    const codec = new EncryptionCodec(ring(), store);
+    const callId = 'call-unit-late';
+    const event = (id: string, erased: boolean) =>
+      db.pool.query(
+        `INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, erased_at)
+         VALUES ($1, $2, 'client-unit', 'OUTBOUND_CALL_CALLING', $3, 'h', now(), $4)`,
+        [id, callId, erased ? null : JSON.stringify({ id }), erased ? new Date() : null],
+      );
+    const [before] = await codec.encode([original()], callCtx(callId));
+    const destroyedId = utf8(before!.metadata?.[DATA_KEY_ID_METADATA]);
+    await event('evt-unit-late-1', true);
+    await db.pool.query('DELETE FROM call_data_keys WHERE call_id = $1', [callId]);
+    forgetCallDataKeys(callId);
+    const [late] = await codec.encode([original()], activityCtx(callId));
+    assert.equal(utf8(late!.metadata?.[DATA_KEY_ID_METADATA]), destroyedId, 'named as the destroyed key');
+    assert.equal((await db.pool.query('SELECT 1 FROM call_data_keys WHERE call_id = $1', [callId])).rowCount, 0, 'no key made for an erased call');
+    await assert.rejects(codec.decode([late!]), /was erased/);
+    // A new event of the call (stored before it is signalled): new data, a new key.
+    await event('evt-unit-late-2', false);
+    const [fresh] = await codec.encode([original()], callCtx(callId));
+    assert.notEqual(utf8(fresh!.metadata?.[DATA_KEY_ID_METADATA]), destroyedId);
+    assert.deepEqual((await codec.decode([fresh!])).map(note), [{ note: 'confidential transcript' }]);
+  });
+
+  test('concurrent get-or-create of one call, in one process and in several, yields one key', async () => {
+    const stores = Array.from({ length: 4 }, () => new CallDataKeys(db.pool, ring()));
+    const keys = await Promise.all(stores.flatMap((store) => Array.from({ length: 5 }, () => store.forCall('call-unit-race'))));
+    assert.equal(new Set(keys.map((k) => k.id)).size, 1);
+    const { rows } = await db.pool.query('SELECT id FROM call_data_keys WHERE call_id = $1', ['call-unit-race']);
+    assert.deepEqual(rows.map((r) => r.id), [keys[0]!.id]);
+    // Every codec of them reads what any sealed.
+    const sealed = await Promise.all(stores.map((store) => new EncryptionCodec(ring(), store).encode([original()], callCtx('call-unit-race'))));
+    const decoded = await new EncryptionCodec(ring(), stores[0]).decode(sealed.map(([p]) => p!));
+    assert.equal(decoded.length, 4);
   });
 });
 
@@ -309,7 +437,8 @@ describe('the codec endpoint', () => {
       signingKeys: h.signingKeys,
       hmacSecretOverlapMs: 0,
       auth: { mode: 'on', adminKeys: [adminKey] },
-      payloadCodec: new EncryptionCodec(KeyRing.parse(KEY_TEXT)),
+      // With the pool: the calls' payloads are sealed under their data keys, kept there.
+      payloadCodec: payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: KEY_TEXT }, h.db.pool)!,
       codecCorsOrigins: [allowedOrigin()],
     });
     const server: Server = await listen(app, 0, '127.0.0.1');

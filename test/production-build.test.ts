@@ -138,14 +138,16 @@ function listFiles(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => file.split(path.sep).join('/'));
 }
 
-test('npm run build: compiled JavaScript, the migrations, the workflow bundle and the prebuilt page; no sources', () => {
+test('npm run build: compiled JavaScript and its declarations, the migrations, the workflow bundle and the prebuilt page; no sources', () => {
   const files = new Set(listFiles(dist));
-  for (const file of ['main.js', 'worker.js', 'api/main.js', 'temporal/setup.js', 'cli/keys.js', 'cli/secrets.js', 'workflow-bundle.js', 'ui/page/manifest.json']) {
+  const packages = ['packages/client', 'packages/http/index', 'packages/http/schema', 'packages/verify'].flatMap((entry) => [`${entry}.js`, `${entry}.d.ts`]);
+  for (const file of ['main.js', 'worker.js', 'api/main.js', 'temporal/setup.js', 'cli/keys.js', 'cli/secrets.js', 'workflow-bundle.js', 'ui/page/manifest.json', ...packages]) {
     assert.ok(files.has(file), `dist/${file}`);
   }
   const migrations = fs.readdirSync(path.join(ROOT, 'src', 'db', 'migrations')).filter((name) => name.endsWith('.sql'));
   assert.deepEqual(fs.readdirSync(path.join(dist, 'db', 'migrations')).sort(), migrations.sort());
-  assert.deepEqual([...files].filter((file) => /\.tsx?$/.test(file) || file.startsWith('ui/client')), [], 'no TypeScript, no page sources');
+  // Declarations (.d.ts: the types of callhook/client, callhook/http, callhook/verify) are no sources.
+  assert.deepEqual([...files].filter((file) => (/\.tsx?$/.test(file) && !file.endsWith('.d.ts')) || file.startsWith('ui/client')), [], 'no TypeScript, no page sources');
 });
 
 test('the compiled API and worker, with plain node, deliver an event and serve the page, loading no dev package', async () => {

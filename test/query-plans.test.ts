@@ -34,6 +34,8 @@ import { cancelPendingDeliveries, countFailedDeliveries, loadCallSummary, loadLa
 import type { Pool } from '../src/db/pool';
 import { findCallsToReconcile, loadUnnoticedFailures } from '../src/db/reconcile-repo';
 import { purgeExpiredBatch } from '../src/db/retention-repo';
+import { callErasedAt, callsDueForErasure, eraseCallContent } from '../src/db/erasure-repo';
+import { CallDataKeys } from '../src/crypto/call-data-keys';
 import { isSystemEventType, isTerminalEventType } from '../src/event-types';
 import type { CallEvent } from '../src/schemas/call-event';
 import { ERROR_CHARS, FAILURES_KEPT } from '../src/workflows/call-record';
@@ -391,6 +393,23 @@ describe('query plans over 100 000 deliveries: no Seq Scan of a growing table', 
     await assertIndexed(t, (db) => findCallsToReconcile(db, page));
     await assertIndexed(t, (db) => findCallsToReconcile(db, { ...page, after: { since: daysAgo(1), callId: LIVE_CALL } }));
     await assertIndexed(t, (db) => loadUnnoticedFailures(db, FAILED_CALL));
+  });
+
+  test("erasure: a call's content (a live call, a long one), the calls due under a client's payload retention, a call's erasure, its data key", async (t) => {
+    await assertIndexed(t, (_db, pool) => eraseCallContent(pool, LIVE_CALL, 'api'));
+    await assertIndexed(t, (_db, pool) => eraseCallContent(pool, 'call-long', 'api'));
+    await assertIndexed(t, (db) => callsDueForErasure(db, { clientId: 'client-2', cutoff: daysAgo(20) }, 100), { uses: ['events_unerased_client_idx'] });
+    await assertIndexed(t, (db) => callErasedAt(db, OLD_CALL));
+    const ring = KeyRing.parse(KeyRing.generateText('plans'));
+    // The store queries its pool directly: the recording client stands in for it.
+    await assertIndexed(t, (db) => new CallDataKeys(db as unknown as Pool, ring).forCall(OLD_CALL));
+    // Just after an erasure in this process: does the call have an event not erased (new data)?
+    await assertIndexed(t, async (db) => {
+      const store = new CallDataKeys(db as unknown as Pool, ring);
+      store.forget(OLD_CALL);
+      return store.forCall(OLD_CALL);
+    });
+    await assertIndexed(t, (db) => new CallDataKeys(db as unknown as Pool, ring).byIds(['cdk_000000000000000000000000']));
   });
 
   test(

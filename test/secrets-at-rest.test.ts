@@ -19,7 +19,6 @@ import { SecretsKeyRingNotConfiguredError, configureSecretsKeyRing, secretsKeyRi
 import { GENERATED_SECRETS_KEYS_FILE, secretsKeyRingFrom } from '../src/crypto/secrets-key-ring-from-config';
 import { ConfigError } from '../src/config';
 import { getEndpoint, insertEndpoint, listEndpoints, softDeleteEndpoint, type NewEndpoint } from '../src/db/endpoints-repo';
-import type { Pool } from '../src/db/pool';
 import { ReencryptionError, reencryptEndpointSecrets } from '../src/db/reencrypt-endpoint-secrets';
 import { generateWebhookSecret } from '../src/destinations/signing/standard-webhooks';
 import { newId } from '../src/ids';
@@ -27,26 +26,13 @@ import { redactedUrl, secretHint } from '../src/redaction';
 import type { Endpoint } from '../src/schemas/endpoint';
 import { Harness, TEST_SECRETS_KEY_RING, ended } from './helpers/harness';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
+import { dumpDatabase } from './helpers/dump-database';
 import { Receiver } from './helpers/receiver';
 
 const ROOT = path.resolve(__dirname, '..');
 const ringA = KeyRing.parse(KeyRing.generateText('a'));
 const ringB = KeyRing.parse(KeyRing.generateText('b'));
 const ringText = (...rings: KeyRing[]) => rings.map((r) => r.keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',')).join(',');
-
-/** Every row of every table of the public schema as JSON text. */
-async function dumpDatabase(pool: Pool): Promise<string> {
-  const { rows: tables } = await pool.query<{ name: string }>(
-    "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
-  );
-  assert.ok(tables.some((t) => t.name === 'endpoints'));
-  const parts: string[] = [];
-  for (const { name } of tables) {
-    const { rows } = await pool.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM "${name}" t`);
-    parts.push(...rows.map((r) => r.row));
-  }
-  return parts.join('\n');
-}
 
 /** The secret in each form it could be stored as. */
 function encodings(secret: string): string[] {

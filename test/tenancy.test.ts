@@ -159,6 +159,8 @@ const table: Record<string, Row> = {
   'GET /v1/events/{id}': { path: () => `/v1/events/${f.eventB}`, clientA: 404, admin: 200 },
   'GET /v1/calls/{callId}/deliveries': { path: () => `/v1/calls/${f.callB}/deliveries`, clientA: 404, admin: 200 },
   'POST /v1/calls/{callId}/redeliver': { path: () => `/v1/calls/${f.callB}/redeliver`, body: () => ({}), clientA: 404, admin: 202 },
+  // Erases B's call (its events, its workflow stopped): the other rows read it first.
+  'DELETE /v1/calls/{callId}/content': { path: () => `/v1/calls/${f.callB}/content`, clientA: 404, admin: 200, last: true },
   'POST /v1/endpoints': {
     path: () => '/v1/endpoints',
     body: () => ({ clientId: 'client-b', kind: 'custom', url: receiver.url, events: ['*'] }),

@@ -28,4 +28,4 @@ export interface Target {
 }
 
 /** Builds a target of one variant for a spec. */
-export type TargetFactory = (spec: TargetSpec) => Promise<Target>;
+type TargetFactory = (spec: TargetSpec) => Promise<Target>;

@@ -14,7 +14,7 @@ import type { CallEvent } from '../schemas/call-event';
 import { circuitTransitions, endpointsDisabled } from '../metrics';
 import type { AttemptResult } from '../destinations/destination';
 import { planEvents } from '../db/lanes-repo';
-import { wakeHeldCallsSoon, type OutboxNudge } from './wake-held-calls';
+import { wakeHeldCallsSoon, type OutboxNudge } from '../outbox/wake-held-calls';
 
 export interface HealthDeps {
   pool: Pool;

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { OutboxNudge } from './wake-held-calls';
+import type { OutboxNudge } from '../outbox/wake-held-calls';
 import type { Pool } from '../db/pool';
 import { deliveryStatus, loadDeliveryContexts, markDeliveryFailed, markDeliveryFilteredOut, recordAttempt, recordCancelledAttempt, type DeliveryContext, type DeliveryStatus } from '../db/deliveries-repo';
 import { DeliveryErrorType, attemptsAllowed, scheduledDelayMs, type DeliverySettings } from '../delivery-settings';

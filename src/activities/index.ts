@@ -8,9 +8,10 @@ import { planOrRefuse } from './plan-or-refuse';
 import type { DeliverySettings } from '../delivery-settings';
 import type { DestinationRegistry } from '../destinations/destination';
 import type { Logger } from '../logger';
+import type { ClientPayloadRetention } from '../config';
 import type { CallEvent } from '../schemas/call-event';
 import { deliveriesEnded } from '../metrics';
-import { ERROR_CHARS, FAILURES_KEPT } from '../workflows/call-record';
+import { ERROR_CHARS, FAILURES_KEPT } from '../schemas/call-workflow-messages';
 import { deliver, deliverBatch } from './deliver';
 import { planRedelivery, skipDelivery } from './operator-actions';
 import { recoverPage } from './recover-page';
@@ -20,7 +21,7 @@ import { recoverTerminatedRuns, type RecoverTerminatedRunsInput } from './recove
 import type { RecoverRange } from '../db/deliveries-repo';
 import { callDeliversTo, pauseEndpoint, resumeEndpoint } from '../db/endpoint-state-repo';
 import type { EndpointHealthSettings } from '../endpoint-health-settings';
-import { wakeHeldCalls, type OutboxNudge } from './wake-held-calls';
+import { wakeHeldCalls, type OutboxNudge } from '../outbox/wake-held-calls';
 
 export interface ActivityDeps {
   /** Deliveries' reads and writes. */
@@ -39,6 +40,10 @@ export interface ActivityDeps {
   health?: EndpointHealthSettings;
   /** This process's outbox relay, told of wake-ups and notices queued in Postgres (absent: another process's relay polls for them). */
   outbox?: OutboxNudge | undefined;
+  /** CLIENT_PAYLOAD_RETENTION: the retention purge erases the content of these clients' calls past their retention. */
+  clientPayloadRetention?: readonly ClientPayloadRetention[] | undefined;
+  /** Whether Temporal payloads are encrypted (PAYLOAD_ENCRYPTION_KEY): an erasure then destroys the call's history keys. */
+  historyEncrypted?: boolean | undefined;
 }
 
 /** The activities, bound to real dependencies: the worker and the tests build them the same way. */

@@ -22,7 +22,8 @@ export function appDepsFrom(
     outbox?: AppDeps['outbox'];
   },
 ): AppDeps {
-  const payloadCodec = payloadCodecFrom(config);
+  // The process's pool holds the calls' data keys (erasable): /codec decodes a call's payloads with them.
+  const payloadCodec = payloadCodecFrom(config, services.pool);
   return {
     pool: services.pool,
     temporal: services.temporal,

@@ -18,9 +18,10 @@ import { endpointsRouter } from './routes/endpoints';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
 import { signingKeysRouter } from './routes/signing-keys';
-import { metricsRouter } from './routes/metrics';
+import { metricsRouter } from '../observability/metrics-router';
 import { operationsRouter } from './routes/operations';
 import { callViewRouter } from './routes/call-view';
+import { callContentRouter } from './routes/call-content';
 import { endpointHealthRouter } from './routes/endpoint-health';
 import { meRouter } from './routes/me';
 import { webhooksPageRouter } from './routes/webhooks-page';
@@ -145,6 +146,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/events', eventsRouter({ pool: deps.pool, outbox, maxEventBytes: deps.maxBodyBytes, catalog }));
   app.use('/v1/calls', callsRouter({ pool: deps.pool }), operations.calls);
   app.use('/v1/calls', callViewRouter({ pool: deps.pool, temporal: deps.temporal, temporalUiUrl: deps.temporalUiUrl }));
+  // Erasure: with a payload codec (PAYLOAD_ENCRYPTION_KEY) the call's history keys are destroyed with its content.
+  app.use('/v1/calls', callContentRouter({ pool: deps.pool, temporal: deps.temporal, historyEncrypted: deps.payloadCodec !== undefined, temporalTimeoutMs }));
   app.use('/v1/deliveries', operations.deliveries);
   app.use(unknownRoute);
   app.use(errorHandler);

@@ -16,7 +16,7 @@ import { dataConverterFrom } from '../temporal/payload-codec';
 import { createApp } from './app';
 import { appDepsFrom } from './app-deps';
 import { resolveAuth } from './auth/auth-mode';
-import { closeServer, listen } from './server';
+import { closeServer, listen } from '../process/http-server';
 import { outboxRelayFrom } from '../outbox/relay';
 
 async function main(): Promise<void> {
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // Refuses to start here, before anything else runs, when keys are required and none exists.
   const auth = await resolveAuth(config, pool);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const dataConverter = dataConverterFrom(config);
+  const dataConverter = dataConverterFrom(config, pool);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
   // Accepted events are signalled from Postgres by this process's outbox relay (and by every other process's).
   const outbox = outboxRelayFrom(config, { pool, temporal, logger });

@@ -48,6 +48,7 @@ import {
   circuitViewSchema,
   callEventSummarySchema,
   callViewSchema,
+  callErasureSchema,
 } from '../schemas/responses';
 import { callViewQuery } from './routes/call-view';
 import { endpointHealthListQuery, endpointHealthQuery } from './routes/endpoint-health';
@@ -146,6 +147,7 @@ const responseSchemas = {
   CircuitView: circuitViewSchema,
   CallEventSummary: callEventSummarySchema,
   CallView: callViewSchema,
+  CallErasure: callErasureSchema,
 } satisfies Record<string, z.ZodType>;
 
 const openApiDocumentShape = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }) });
@@ -229,6 +231,21 @@ export const operations: ApiOperation[] = [
     body: { schema: redeliverCallBody, required: false },
     responses: [{ status: 202, description: 'the failed deliveries to send again (none: nothing was signalled)', schema: redeliverAcceptedSchema }],
     errors: { 404: "a client key: the call is unknown or another client's", 503: TEMPORAL_DOWN },
+  },
+  {
+    method: 'delete',
+    path: '/v1/calls/{callId}/content',
+    operationId: 'eraseCallContent',
+    summary: "Erase a call's content: its event bodies, what quotes them, and (with payload encryption) its Temporal history",
+    description:
+      "Removes the body of every event of the call from Postgres, and everything derived from it: validation errors, the attempts' response excerpts and error texts, the deliveries' last errors. The delivery log keeps ids, event types, times, status codes and statuses; the events show `body: null` and `erasedAt`. Deliveries still pending end as skipped (`the call's content was erased`), and the call's workflow is stopped: nothing more is sent. With PAYLOAD_ENCRYPTION_KEY the call's payloads in Temporal history were encrypted under a data key of its own, which is destroyed: the history no longer decodes anywhere (`history: crypto-shredded`); without it the history stays readable until the namespace's retention (`history: not-encrypted`). Idempotent: erasing again answers the same with every count 0. A client key may erase its own client's calls.",
+    tag: 'calls',
+    params: callIdParams,
+    responses: [{ status: 200, description: 'erased: what this request removed', schema: callErasureSchema }],
+    errors: {
+      404: "the call has no event (or it is another client's)",
+      503: "Postgres is unreachable (nothing was erased), or Temporal is (the content is erased in Postgres, the workflow not stopped yet): erase it again later",
+    },
   },
   {
     method: 'post',
@@ -380,7 +397,7 @@ export const operations: ApiOperation[] = [
     errors: {
       400: 'the id is not a delivery id',
       404: "no such delivery (or it is another client's)",
-      409: 'the delivery is pending or succeeded',
+      409: "the delivery is pending or succeeded, or its call's content was erased",
       503: TEMPORAL_DOWN,
     },
   },

@@ -3,6 +3,7 @@ import type { Endpoint } from '../schemas/endpoint';
 import { CIRCUIT_COLUMNS, toCircuit, type Circuit, type CircuitRow } from './endpoint-circuit-repo';
 import { ENDPOINT_COLUMNS, toEndpoint, type EndpointRow } from './endpoints-repo';
 import type { LaneItem } from './lanes-repo';
+import { NO_NOTICE_EVENT_TYPES } from './reconcile-repo';
 import type { Queryable } from './pool';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
@@ -81,20 +82,26 @@ export async function recordAttempt(
 ): Promise<DeliveryStatus | undefined> {
   const { rows } = await db.query<{ status: DeliveryStatus }>({
     name: 'record-attempt',
-    text: `WITH attempt AS (
+    // The delivery first: its row lock orders this after an erasure of its call under way (src/db/erasure-repo.ts),
+    // which then has marked it (erased_at): the attempt is logged without the receiver's answer or the error text.
+    text: `WITH updated AS (
+       UPDATE deliveries SET
+         attempt_count = GREATEST(attempt_count, $2::int),
+         last_status_code = $5::int,
+         last_error = CASE WHEN erased_at IS NULL THEN $7::text ELSE last_error END,
+         status = CASE WHEN status = 'pending' AND $9::text IS NOT NULL THEN $9::text ELSE status END,
+         ended_at = CASE WHEN status = 'pending' AND $9::text IS NOT NULL THEN now() ELSE ended_at END,
+         next_attempt_at = $10,
+         updated_at = now()
+       WHERE id = $1
+       RETURNING status, erased_at IS NOT NULL AS erased
+     ), attempt AS (
        INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       SELECT $1, $2::int, $3::timestamptz, $4::int, $5::int, $6::text,
+              CASE WHEN u.erased THEN NULL ELSE $7::text END, CASE WHEN u.erased THEN NULL ELSE $8::text END
+       FROM updated u
      )
-     UPDATE deliveries SET
-       attempt_count = GREATEST(attempt_count, $2),
-       last_status_code = $5,
-       last_error = $7,
-       status = CASE WHEN status = 'pending' AND $9::text IS NOT NULL THEN $9::text ELSE status END,
-       ended_at = CASE WHEN status = 'pending' AND $9::text IS NOT NULL THEN now() ELSE ended_at END,
-       next_attempt_at = $10,
-       updated_at = now()
-     WHERE id = $1
-     RETURNING status`,
+     SELECT status FROM updated`,
     values: [
       attempt.deliveryId,
       attempt.attemptNumber,
@@ -157,6 +164,8 @@ export interface DeliveryLogEntry {
   nextAttemptAt: string | null;
   /** What the catalog's schema found wrong with the event's body, accepted under `warn`; null when nothing was. */
   validationErrors: { pointer: string; message: string }[] | null;
+  /** When its call's content was erased (the event's body, the attempts' excerpts and errors are gone); null when it was not. */
+  erasedAt: string | null;
   /** Operator actions on this delivery (redeliver, skip), oldest first. */
   actions: { action: 'redeliver' | 'skip' | 'cancel'; source: string; reason: string | null; at: string }[];
   attempts: {
@@ -213,6 +222,7 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
             d.last_status_code AS "lastStatusCode", d.last_error AS "lastError",
             to_json(d.created_at) #>> '{}' AS "createdAt", to_json(d.updated_at) #>> '{}' AS "updatedAt",
             to_json(d.ended_at) #>> '{}' AS "endedAt", to_json(d.next_attempt_at) #>> '{}' AS "nextAttemptAt", d.seq::text AS cursor,
+            to_json(d.erased_at) #>> '{}' AS "erasedAt",
             COALESCE((SELECT json_agg(json_build_object(
                 'attemptNumber', a.attempt_number, 'startedAt', a.started_at, 'durationMs', a.duration_ms,
                 'statusCode', a.status_code, 'outcome', a.outcome, 'error', a.error,
@@ -236,10 +246,10 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
 export async function getDeliveryHead(
   db: Queryable,
   deliveryId: string,
-): Promise<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean; retrying: boolean } | undefined> {
-  const { rows } = await db.query<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean; retrying: boolean }>(
+): Promise<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean; retrying: boolean; erased: boolean } | undefined> {
+  const { rows } = await db.query<{ callId: string; clientId: string; status: DeliveryStatus; endpointDeleted: boolean; retrying: boolean; erased: boolean }>(
     `SELECT d.call_id AS "callId", p.client_id AS "clientId", d.status, p.deleted_at IS NOT NULL AS "endpointDeleted",
-            d.status = 'pending' AND d.next_attempt_at IS NOT NULL AS retrying
+            d.status = 'pending' AND d.next_attempt_at IS NOT NULL AS retrying, d.erased_at IS NOT NULL AS erased
      FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id WHERE d.id = $1`,
     [deliveryId],
   );
@@ -256,7 +266,7 @@ export interface RecoverRange {
 export async function countFailedInRange(db: Queryable, range: RecoverRange): Promise<{ calls: number; deliveries: number }> {
   const { rows } = await db.query<{ calls: number; deliveries: number }>(
     `SELECT count(DISTINCT call_id)::int AS calls, count(*)::int AS deliveries FROM deliveries
-     WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3)`,
+     WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3) AND erased_at IS NULL`,
     [range.endpointId, range.since, range.until ?? null],
   );
   return rows[0]!;
@@ -273,7 +283,7 @@ export async function failedCallsPage(
 ): Promise<{ callId: string; firstSeq: string }[]> {
   const { rows } = await db.query<{ callId: string; firstSeq: string }>(
     `SELECT call_id AS "callId", min(seq)::text AS "firstSeq" FROM deliveries
-     WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3)
+     WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at < $3) AND erased_at IS NULL
      GROUP BY call_id HAVING min(seq) > $4::bigint ORDER BY min(seq) LIMIT $5`,
     [range.endpointId, range.since, range.until ?? null, page.afterSeq, page.limit],
   );
@@ -331,18 +341,26 @@ export interface RedeliveryFilter {
 /**
  * Sets finally-failed deliveries of a call back to pending, at the end of their endpoint's lane
  * (a new lane_seq, in their original order), with a fresh round of attempts, so the call's
- * workflow sends them again. Deliveries to deleted endpoints are left alone.
+ * workflow sends them again. Deliveries to deleted endpoints, and of erased content, are left alone.
  */
 export async function reopenDeliveries(db: Queryable, callId: string, filter: RedeliveryFilter): Promise<LaneItem[]> {
   const { rows } = await db.query<Omit<LaneItem, 'laneSeq'> & { laneSeq: string }>(
     `WITH chosen AS (
-       SELECT d.id, d.lane_seq AS old_seq FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id
-       WHERE d.call_id = $1 AND p.deleted_at IS NULL
+       SELECT d.id, d.lane_seq AS old_seq, d.status AS old_status, d.last_error AS old_error, d.event_id
+         FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id
+       WHERE d.call_id = $1 AND p.deleted_at IS NULL AND d.erased_at IS NULL
          AND (CASE WHEN $2::text IS NULL THEN d.status = 'failed' ELSE d.id = $2 AND d.status IN ('failed', 'skipped') END)
          AND ($3::text IS NULL OR d.endpoint_id = $3)
          AND ($4::timestamptz IS NULL OR d.created_at >= $4)
          AND ($5::timestamptz IS NULL OR d.created_at < $5)
        FOR UPDATE OF d
+     ), owed AS (
+       -- A failed round whose notice was never planned (its run was reset or terminated first) still owes it.
+       INSERT INTO owed_failure_notices (delivery_id, lane_seq, call_id, error)
+       SELECT c.id, c.old_seq, $1, COALESCE(c.old_error, 'failed') FROM chosen c JOIN events e ON e.id = c.event_id
+        WHERE c.old_status = 'failed' AND e.event_type <> ALL ($6::text[])
+          AND NOT EXISTS (SELECT 1 FROM events n WHERE n.id = 'whfail_' || c.id || '_' || c.old_seq)
+       ON CONFLICT DO NOTHING
      ), numbered AS (
        SELECT id, nextval('delivery_lane_seq') AS lane_seq FROM (SELECT id FROM chosen ORDER BY old_seq) c
      )
@@ -352,7 +370,7 @@ export async function reopenDeliveries(db: Queryable, callId: string, filter: Re
      WHERE d.id = n.id AND e.id = d.event_id AND p.id = d.endpoint_id
      RETURNING d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
                p.kind, d.lane_seq::text AS "laneSeq"`,
-    [callId, filter.deliveryId ?? null, filter.endpointId ?? null, filter.since ?? null, filter.until ?? null],
+    [callId, filter.deliveryId ?? null, filter.endpointId ?? null, filter.since ?? null, filter.until ?? null, NO_NOTICE_EVENT_TYPES],
   );
   // UPDATE … RETURNING has no ORDER BY: order by the new lane_seq (a bigint, read as a string).
   return rows.map((row) => ({ ...row, laneSeq: Number(row.laneSeq) })).sort((a, b) => a.laneSeq - b.laneSeq);

@@ -2,17 +2,28 @@ import { createHash } from 'node:crypto';
 import type { CallEvent } from '../schemas/call-event';
 import type { Queryable } from './pool';
 
+/** An erased event's payload as it is shown: its envelope, the body gone (src/db/erasure-repo.ts). */
+export interface ErasedEventPayload {
+  id: string;
+  eventType: string;
+  occurredAt: string;
+  body: null;
+}
+
 export interface StoredEvent {
   id: string;
   callId: string;
   clientId: string;
   eventType: string;
-  payload: CallEvent;
+  /** The event as accepted; once erased, its envelope with `body: null`. */
+  payload: CallEvent | ErasedEventPayload;
   payloadHash: string;
   receivedAt: string;
   signaledAt: string | null;
   /** What the catalog's schema found wrong with the body, accepted under `warn`; null when nothing was. */
   validationErrors: { pointer: string; message: string }[] | null;
+  /** When the call's content was erased (DELETE /v1/calls/:callId/content); null when it was not. */
+  erasedAt: string | null;
 }
 
 interface EventRow {
@@ -20,11 +31,14 @@ interface EventRow {
   call_id: string;
   client_id: string;
   event_type: string;
-  payload: CallEvent;
+  /** NULL once erased. */
+  payload: CallEvent | null;
   payload_hash: string;
+  occurred_at: Date;
   received_at: Date;
   signaled_at: Date | null;
   validation_errors: { pointer: string; message: string }[] | null;
+  erased_at: Date | null;
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
@@ -33,11 +47,12 @@ function toStoredEvent(row: EventRow): StoredEvent {
     callId: row.call_id,
     clientId: row.client_id,
     eventType: row.event_type,
-    payload: row.payload,
+    payload: row.payload ?? { id: row.id, eventType: row.event_type, occurredAt: row.occurred_at.toISOString(), body: null },
     payloadHash: row.payload_hash,
     receivedAt: row.received_at.toISOString(),
     signaledAt: row.signaled_at?.toISOString() ?? null,
     validationErrors: row.validation_errors,
+    erasedAt: row.erased_at?.toISOString() ?? null,
   };
 }
 
@@ -68,6 +83,8 @@ export interface CallEventSummary {
   callStatus: string | null;
   occurredAt: string;
   receivedAt: string;
+  /** When its content was erased; null when it was not. */
+  erasedAt: string | null;
 }
 
 /**
@@ -77,7 +94,8 @@ export interface CallEventSummary {
 export async function listCallEvents(db: Queryable, callId: string, page: { limit: number; after?: string | undefined }): Promise<CallEventSummary[]> {
   const { rows } = await db.query<CallEventSummary>(
     `SELECT e.id, e.event_type AS "eventType", e.payload -> 'body' -> 'data' ->> 'callStatus' AS "callStatus",
-            to_json(e.occurred_at) #>> '{}' AS "occurredAt", to_json(e.received_at) #>> '{}' AS "receivedAt"
+            to_json(e.occurred_at) #>> '{}' AS "occurredAt", to_json(e.received_at) #>> '{}' AS "receivedAt",
+            to_json(e.erased_at) #>> '{}' AS "erasedAt"
      FROM events e
      WHERE e.call_id = $1
        AND ($2::text IS NULL OR (e.received_at, e.id) > (SELECT p.received_at, p.id FROM events p WHERE p.id = $2 AND p.call_id = $1))

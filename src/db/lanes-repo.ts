@@ -7,42 +7,15 @@
  */
 import { ALL_EVENTS, EVENT_TYPE_NAMES, isSystemEventType, isTerminalEventType } from '../event-types';
 import type { CallEvent } from '../schemas/call-event';
-import type { CallSummary, FailureSummary, LaneItem } from '../schemas/call-workflow-messages';
+import type { CallSummary, EventPlan, FailureSummary, LaneItem, LaneRetry, LaneWindow, PlannedEvent } from '../schemas/call-workflow-messages';
 import type { EndpointKind } from '../schemas/endpoint-kind';
 import { eventContentHash } from './events-repo';
 import type { Queryable } from './pool';
 
-export type { CallSummary, FailureSummary, LaneItem };
+export type { CallSummary, EventPlan, LaneItem, LaneWindow };
 
-/** The head of a lane that was part-way through its retries: how far, and when the next attempt is due. */
-export interface LaneRetry {
-  deliveryId: string;
-  /** Attempts made in this round (since the delivery was planned or last redelivered). */
-  attempts: number;
-  /** Epoch ms; null: due now. */
-  nextAttemptAt: number | null;
-  lastError: string | null;
-}
 
-export interface PlannedEvent {
-  eventId: string;
-  /** With `withExisting` (the API): the event as stored before this call, if it was — whether its content is the same, whether it was signalled, its payload. */
-  existing: { sameContent: boolean; signaled: boolean; payload: CallEvent } | null;
-  /** Planned by this step (now, or by an earlier try of it); false for an event planned before (a duplicate signal, a reset run). */
-  fresh: boolean;
-  /** Its deliveries still pending (new or from before), for the lanes. */
-  deliveries: number;
-  /** The call belongs to another client (its events name another clientId): this event was neither stored nor planned. */
-  otherClient?: boolean;
-}
 
-export interface EventPlan {
-  events: PlannedEvent[];
-  /** Whether Postgres held other events of these events' call before (false: a new call). */
-  knownCall: boolean;
-  /** Every pending delivery of these events, in lane order. */
-  pending: LaneItem[];
-}
 
 const SYSTEM_EVENT_TYPES = EVENT_TYPE_NAMES.filter(isSystemEventType);
 
@@ -139,7 +112,7 @@ export async function planEvents(
             EXISTS (SELECT 1 FROM events o WHERE o.call_id = i.call_id AND o.id <> ALL ($1::text[])) AS "knownCall",
             COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1),
                      (SELECT f.client_id FROM input f WHERE f.call_id = i.call_id ORDER BY f.n LIMIT 1)) <> i.client_id AS "otherClient",
-            CASE WHEN $12 THEN (SELECT json_build_object('sameContent', o.payload_hash = i.payload_hash, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
+            CASE WHEN $12 THEN (SELECT json_build_object('sameContent', o.payload_hash = i.payload_hash OR o.erased_at IS NOT NULL, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
              FROM events o WHERE o.id = i.id) END AS existing,
             NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
      FROM input i
@@ -185,14 +158,6 @@ export async function planEvents(
   };
 }
 
-export interface LaneWindow {
-  endpointId: string;
-  items: LaneItem[];
-  /** More pending deliveries follow the window in Postgres. */
-  more: boolean;
-  /** Set when the window's head was part-way through its retries. */
-  retry: LaneRetry | null;
-}
 
 /**
  * The pending deliveries of a call's lanes (or of one lane), after `afterLaneSeq`, at most

@@ -13,16 +13,13 @@
 import { DELIVERY_FAILED_EVENT, TEST_EVENT } from '../event-types';
 import type { LaneItem } from './lanes-repo';
 import type { Queryable } from './pool';
+import type { ReconcileCursor } from '../schemas/reconcile-cursor';
+
+export type { ReconcileCursor };
 
 /** Event types a failure of which gets no notice: the notices themselves, and test events (as in callWorkflow's deliveryFailed). */
-const NO_NOTICE_EVENT_TYPES = [DELIVERY_FAILED_EVENT, TEST_EVENT];
+export const NO_NOTICE_EVENT_TYPES = [DELIVERY_FAILED_EVENT, TEST_EVENT];
 
-/** Where the previous page ended: calls are listed by (since, callId). */
-export interface ReconcileCursor {
-  /** ISO-8601 with Postgres' microseconds, so the next page starts exactly after it. */
-  since: string;
-  callId: string;
-}
 
 export interface CallToReconcile {
   callId: string;
@@ -80,7 +77,15 @@ export async function findCallsToReconcile(db: Queryable, options: FindCallsToRe
           AND d.ended_at >= now() - $2::float8 * interval '1 millisecond'
           AND d.ended_at < now() - $1::float8 * interval '1 millisecond'
           AND e.event_type <> ALL ($3::text[])
+          AND d.erased_at IS NULL -- an erased call owes no notice: nothing more is sent for it
           AND NOT EXISTS (SELECT 1 FROM events n WHERE n.id = 'whfail_' || d.id || '_' || d.lane_seq)
+       UNION ALL
+       -- Rounds redelivered before their notice was planned (owed_failure_notices, migration 018).
+       SELECT o.call_id, o.created_at, false, true
+         FROM owed_failure_notices o
+        WHERE o.created_at >= now() - $2::float8 * interval '1 millisecond'
+          AND o.created_at < now() - $1::float8 * interval '1 millisecond'
+          AND NOT EXISTS (SELECT 1 FROM events n WHERE n.id = 'whfail_' || o.delivery_id || '_' || o.lane_seq)
      ),
      calls AS (
        SELECT call_id, min(since) AS since, bool_or(overdue) AS overdue, bool_or(unnoticed) AS unnoticed
@@ -104,21 +109,32 @@ const UNNOTICED_FAILURES_MAX = 100;
 
 /**
  * A call's deliveries that finally failed but have no failure notice (`whfail_<deliveryId>_<laneSeq>`),
- * oldest failure first, at most 100; failures of notices and of test events get none and are not listed.
+ * and earlier failed rounds redelivered before theirs was planned (owed_failure_notices), oldest failure
+ * first, at most 100; failures of notices and of test events get none and are not listed.
  * For a run's start-up: the run that failed them ended (terminated, reset) before planning their notices.
  * Indexes: `deliveries_call_status_idx` (call_id, status), then primary keys.
  */
 export async function loadUnnoticedFailures(db: Queryable, callId: string): Promise<UnnoticedFailure[]> {
   const { rows } = await db.query<Omit<UnnoticedFailure, 'laneSeq'> & { laneSeq: string }>({
     name: 'reconcile-unnoticed-failures',
-    text: `SELECT d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
-                  p.kind, d.lane_seq::text AS "laneSeq", COALESCE(d.last_error, '') AS error
-             FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
-            WHERE d.call_id = $1 AND d.status = 'failed'
-              AND e.event_type <> ALL ($2::text[])
-              AND NOT EXISTS (SELECT 1 FROM events n WHERE n.id = 'whfail_' || d.id || '_' || d.lane_seq)
-            ORDER BY d.ended_at, d.seq
-            LIMIT $3`,
+    text: `SELECT "deliveryId", "endpointId", "eventId", "eventType", kind, "laneSeq", error FROM (
+             SELECT d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
+                    p.kind, d.lane_seq::text AS "laneSeq", COALESCE(d.last_error, '') AS error, d.ended_at AS failed_at, d.seq
+               FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+              WHERE d.call_id = $1 AND d.status = 'failed'
+                AND e.event_type <> ALL ($2::text[])
+                AND d.erased_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM events n WHERE n.id = 'whfail_' || d.id || '_' || d.lane_seq)
+             UNION ALL
+             -- Earlier rounds, redelivered before their notice was planned: the notice names the round's own lane_seq.
+             SELECT d.id, d.endpoint_id, d.event_id, e.event_type, p.kind, o.lane_seq::text, o.error, o.created_at, d.seq
+               FROM owed_failure_notices o JOIN deliveries d ON d.id = o.delivery_id
+               JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
+              WHERE o.call_id = $1 AND d.erased_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM events n WHERE n.id = 'whfail_' || o.delivery_id || '_' || o.lane_seq)
+           ) unnoticed
+           ORDER BY failed_at, seq
+           LIMIT $3`,
     values: [callId, NO_NOTICE_EVENT_TYPES, UNNOTICED_FAILURES_MAX],
   });
   // lane_seq is a bigint: read as text, a number here as everywhere else (LaneItem).

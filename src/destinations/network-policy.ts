@@ -8,9 +8,9 @@ import dns from 'node:dns';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { Agent } from 'undici';
-import { PrivateAddressError, isPrivateAddress } from './private-addresses';
+import { PrivateAddressError, isPrivateAddress } from '../net/private-addresses';
 
-export { PRIVATE_ADDRESS_CODE, isPrivateAddress, refusedLiteral } from './private-addresses';
+export { PRIVATE_ADDRESS_CODE, isPrivateAddress, refusedLiteral } from '../net/private-addresses';
 
 /** dns.lookup that fails when any address found is private. */
 const guardedLookup: net.LookupFunction = (hostname, options, callback) => {

@@ -247,3 +247,49 @@ export function describeIssues(error: z.ZodError, argNames?: string[], prefix: P
     .join('; ')
     .slice(0, 1_000);
 }
+
+/** Failures a call summary keeps, the latest (the workflow's record, and the summary read from Postgres). */
+export const FAILURES_KEPT = 20;
+/** An error message in a summary is kept to this many characters (the delivery log has it whole). */
+export const ERROR_CHARS = 300;
+
+// ---- what Postgres tells the call workflow (planning and lanes): its activities' results
+
+/** The head of a lane that was part-way through its retries: how far, and when the next attempt is due. */
+export interface LaneRetry {
+  deliveryId: string;
+  /** Attempts made in this round (since the delivery was planned or last redelivered). */
+  attempts: number;
+  /** Epoch ms; null: due now. */
+  nextAttemptAt: number | null;
+  lastError: string | null;
+}
+
+export interface PlannedEvent {
+  eventId: string;
+  /** With `withExisting` (the API): the event as stored before this call, if it was — whether its content is the same, whether it was signalled, its payload. */
+  existing: { sameContent: boolean; signaled: boolean; payload: CallEvent } | null;
+  /** Planned by this step (now, or by an earlier try of it); false for an event planned before (a duplicate signal, a reset run). */
+  fresh: boolean;
+  /** Its deliveries still pending (new or from before), for the lanes. */
+  deliveries: number;
+  /** The call belongs to another client (its events name another clientId): this event was neither stored nor planned. */
+  otherClient?: boolean;
+}
+
+export interface EventPlan {
+  events: PlannedEvent[];
+  /** Whether Postgres held other events of these events' call before (false: a new call). */
+  knownCall: boolean;
+  /** Every pending delivery of these events, in lane order. */
+  pending: LaneItem[];
+}
+
+export interface LaneWindow {
+  endpointId: string;
+  items: LaneItem[];
+  /** More pending deliveries follow the window in Postgres. */
+  more: boolean;
+  /** Set when the window's head was part-way through its retries. */
+  retry: LaneRetry | null;
+}

@@ -145,4 +145,3 @@ export const clientTlsSchema = z
     ca: pem().optional().describe('PEM: the CAs to trust for the receiver\'s certificate, instead of the public ones'),
   })
   .strict();
-export type ClientTlsInput = z.infer<typeof clientTlsSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { refusedLiteral } from '../destinations/private-addresses';
+import { refusedLiteral } from '../net/private-addresses';
 import { ALL_EVENTS } from '../event-types';
 import { eventTypeNameSchema } from './call-event';
 
@@ -150,7 +150,6 @@ const endpointFields = {
 };
 
 export const createEndpointSchema = z.object(endpointFields).strict();
-export type CreateEndpoint = z.infer<typeof createEndpointSchema>;
 
 export const updateEndpointSchema = z
   .object({
@@ -169,7 +168,6 @@ export const updateEndpointSchema = z
   .partial()
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
-export type UpdateEndpoint = z.infer<typeof updateEndpointSchema>;
 
 /** An endpoint as stored. */
 export interface Endpoint {

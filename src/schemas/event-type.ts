@@ -6,8 +6,6 @@
 import { z } from 'zod';
 import { eventTypeNameSchema } from './call-event';
 
-export { EVENT_TYPE_NAME_PATTERN, eventTypeNameSchema } from './call-event';
-
 export const eventTypeGroupSchema = z.enum(['outbound_call', 'inbound_call', 'callhook', 'custom']);
 export const eventTypeStatusSchema = z.enum(['active', 'deprecated', 'archived']);
 /** What intake does with a body its type's schema refuses: nothing, accept and record it, or refuse the event (422). */

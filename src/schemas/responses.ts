@@ -1,17 +1,10 @@
 /**
  * What the API answers with, as zod schemas: the source of the responses in `GET /openapi.json`
  * (src/api/openapi.ts). Where a TypeScript type already describes a response, a compile-time
- * check at the end of this file makes the two agree (each assignable to the other).
+ * check (src/api/response-types-agree.ts) makes the two agree (each assignable to the other).
  */
 import { z } from 'zod';
 import { rejectedMessageSchema } from './call-workflow-messages';
-import type { AuthView, EndpointView, RevealedAuth } from '../api/endpoint-view';
-import type { AttemptOutcome, DeliveryLogEntry, DeliveryStatus } from '../db/deliveries-repo';
-import type { CallEventSummary, StoredEvent } from '../db/events-repo';
-import type { CircuitView } from '../db/endpoint-circuit-repo';
-import type { EndpointHealth } from '../db/endpoint-health-repo';
-import type { PublishedSigningKey } from '../destinations/signing/signing-keys';
-import type { Rotation } from '../endpoint-auth';
 import { callEventSchema } from './call-event';
 import { eventTypeSchema, schemaErrorSchema } from './event-type';
 import { portalCapabilitiesSchema, portalThemeSchema } from './portal-link';
@@ -178,6 +171,9 @@ export const deliveryLogEntrySchema = z.strictObject({
   endedAt: timestamp.nullable(),
   nextAttemptAt: timestamp.nullable().describe('a pending delivery that failed an attempt: when the next one is due; null otherwise'),
   validationErrors: z.array(schemaErrorSchema).nullable().describe("what the event type's schema found wrong with the body (validation `warn`); null when nothing was"),
+  erasedAt: timestamp
+    .nullable()
+    .describe("when the call's content was erased (DELETE /v1/calls/{callId}/content): its attempts' response excerpts and errors and its last error are gone, the rest stays; null when it was not"),
   actions: z.array(deliveryActionSchema),
   attempts: z.array(deliveryAttemptSchema),
 });
@@ -209,14 +205,25 @@ export const batchAcceptedSchema = z.strictObject({
   results: z.array(batchItemResultSchema).describe('one per event, in the order sent'),
 });
 
+/** An erased event as GET /v1/events/{id} shows it: what it was and when, not what it said. */
+export const erasedEventPayloadSchema = z.strictObject({
+  id: z.string(),
+  eventType: z.string(),
+  occurredAt: timestamp,
+  body: z.null().describe("erased with the call's content"),
+});
+
 export const eventDetailSchema = z.strictObject({
   id: z.string(),
   callId: z.string(),
   clientId: z.string(),
   eventType: z.string(),
   receivedAt: timestamp,
-  payload: callEventSchema.describe('the event as accepted, every field filled in (`targetEndpointId`: test events only)'),
-  validationErrors: z.array(schemaErrorSchema).nullable().describe("what the event type's schema found wrong with the body (validation `warn`); null when nothing was"),
+  payload: z
+    .union([callEventSchema, erasedEventPayloadSchema])
+    .describe('the event as accepted, every field filled in (`targetEndpointId`: test events only); after an erasure, its envelope with `body: null`'),
+  validationErrors: z.array(schemaErrorSchema).nullable().describe("what the event type's schema found wrong with the body (validation `warn`); null when nothing was (or it was erased)"),
+  erasedAt: timestamp.nullable().describe("when the event's content was erased (DELETE /v1/calls/{callId}/content); null when it was not"),
   deliveries: z.array(deliveryLogEntrySchema),
 });
 
@@ -272,28 +279,6 @@ export const publishedSigningKeySchema = z.strictObject({
 export const signingKeyListSchema = z.strictObject({ data: z.array(publishedSigningKeySchema) });
 
 // ---- compile-time agreement with the types the handlers build responses from
-
-/** True when each type is assignable to the other. */
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Assert<T extends true> = T;
-
-export type ResponseTypesAgree = [
-  Assert<Agree<z.infer<typeof authViewSchema>, AuthView>>,
-  Assert<Agree<z.infer<typeof revealedAuthSchema>, RevealedAuth>>,
-  Assert<Agree<z.infer<typeof endpointViewSchema>, EndpointView<AuthView>>>,
-  Assert<Agree<z.infer<typeof createdEndpointSchema>, EndpointView<RevealedAuth>>>,
-  Assert<Agree<z.infer<typeof deliveryLogEntrySchema>, DeliveryLogEntry>>,
-  Assert<Agree<z.infer<typeof deliveryStatusSchema>, DeliveryStatus>>,
-  Assert<Agree<z.infer<typeof attemptOutcomeSchema>, AttemptOutcome>>,
-  Assert<
-    Agree<
-      Omit<z.infer<typeof eventDetailSchema>, 'deliveries'>,
-      Pick<StoredEvent, 'id' | 'callId' | 'clientId' | 'eventType' | 'receivedAt' | 'payload' | 'validationErrors'>
-    >
-  >,
-  Assert<Agree<z.infer<typeof rotatedSecretSchema>['previousSecretExpiresAt'], Rotation['previousSecretExpiresAt']>>,
-  Assert<Agree<z.infer<typeof publishedSigningKeySchema>, Omit<PublishedSigningKey, 'expiresAt'> & { expiresAt: string | null }>>,
-];
 
 // ---- API keys
 
@@ -362,9 +347,10 @@ export const endpointHealthListSchema = z.strictObject({ data: z.array(endpointH
 export const callEventSummarySchema = z.strictObject({
   id: z.string(),
   eventType: z.string(),
-  callStatus: z.string().nullable().describe('body.data.callStatus as the event reported it'),
+  callStatus: z.string().nullable().describe('body.data.callStatus as the event reported it (null once erased)'),
   occurredAt: timestamp,
   receivedAt: timestamp,
+  erasedAt: timestamp.nullable().describe("when the event's content was erased; null when it was not"),
 });
 export const callViewSchema = z.strictObject({
   callId: z.string(),
@@ -375,12 +361,28 @@ export const callViewSchema = z.strictObject({
   rejected: z
     .array(rejectedMessageSchema)
     .nullable()
-    .describe("messages (signals, the workflow input) the call's workflow refused lately, latest first: which, why, when; null when the workflow could not be asked"),
+    .describe(
+      "messages (signals, the workflow input) the call's workflow refused lately, latest first: which, why, when; null when the workflow could not be asked (or the call's content was erased: its workflow was stopped)",
+    ),
+  erasedAt: timestamp.nullable().describe("when the call's content was erased, if every event of the call was; null otherwise"),
   nextCursor: cursor,
 });
 
-export type WebhooksPageTypesAgree = [
-  Assert<Agree<z.infer<typeof endpointHealthSchema>, EndpointHealth>>,
-  Assert<Agree<z.infer<typeof circuitViewSchema>, CircuitView>>,
-  Assert<Agree<z.infer<typeof callEventSummarySchema>, CallEventSummary>>,
-];
+// ---- erasure
+
+export const callErasureSchema = z.strictObject({
+  callId: z.string(),
+  erasedAt: timestamp.describe("when the call's content was erased (by this request, or an earlier one)"),
+  events: z.int().min(0).describe('events whose body this request erased (0 when an earlier erasure did)'),
+  attempts: z.int().min(0).describe('delivery attempts whose response excerpt or error this request erased'),
+  skipped: z.int().min(0).describe(`deliveries still pending that this request ended as skipped ("the call's content was erased")`),
+  historyKeysDestroyed: z
+    .int()
+    .min(0)
+    .describe("the call's data keys this request destroyed: its payloads in Temporal history no longer decode anywhere"),
+  history: z
+    .enum(['crypto-shredded', 'not-encrypted'])
+    .describe(
+      "`crypto-shredded`: payload encryption is on (PAYLOAD_ENCRYPTION_KEY): the call's Temporal payloads were encrypted under its own data key, which no longer exists; `not-encrypted`: it is off, and the call's Temporal history stays readable until the namespace's retention",
+    ),
+});

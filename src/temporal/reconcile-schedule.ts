@@ -8,7 +8,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import { upsertSchedule } from './upsert-schedule';
-import { RECONCILE_WORKFLOW_TYPE, type ReconcileInput } from '../workflows/reconcile-workflow';
+import { RECONCILE_WORKFLOW_TYPE, type ReconcileInput } from '../workflows/system-workflows';
 
 export const RECONCILE_SCHEDULE_ID = 'callhook-reconcile';
 

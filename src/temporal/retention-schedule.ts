@@ -6,7 +6,7 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
 import type { Logger } from '../logger';
 import { upsertSchedule } from './upsert-schedule';
-import { RETENTION_WORKFLOW_TYPE, type RetentionInput } from '../workflows/retention-workflow';
+import { RETENTION_WORKFLOW_TYPE, type RetentionInput } from '../workflows/system-workflows';
 
 export const RETENTION_SCHEDULE_ID = 'callhook-retention';
 

@@ -15,7 +15,7 @@ import type { PageAsset, PageBundle } from './page-bundle';
 import { pageHtml } from './page-html';
 import { MANIFEST, readPrebuiltPage } from './prebuilt-page';
 
-export type { PageAsset, PageBundle };
+export type { PageBundle };
 
 /** Where `npm run build` writes the page, beside the compiled form of this module (dist/ui/page/). */
 const PREBUILT_DIR = path.join(__dirname, 'page');

@@ -3,15 +3,14 @@
  * its totals, and its latest events and failures — each with a fixed cap, so what continue-as-new
  * carries has a bound whatever the call's length. The full record is in Postgres.
  */
-import type { CallSummary, FailureSummary, RejectedMessage } from '../schemas/call-workflow-messages';
+import { ERROR_CHARS, FAILURES_KEPT, type CallSummary, type FailureSummary, type RejectedMessage } from '../schemas/call-workflow-messages';
 import type { CallTotals, CarriedState, EventSummary } from './messages';
 
+export { ERROR_CHARS, FAILURES_KEPT };
+
 export const RECENT_EVENTS_KEPT = 20;
-export const FAILURES_KEPT = 20;
 /** Messages the workflow refused, the latest kept. */
 export const REJECTED_KEPT = 20;
-/** An error message is kept to this many characters (the delivery log has it whole). */
-export const ERROR_CHARS = 300;
 /** Ids are at most 200 characters (schemas), event types are short: the caps bound the carried size. */
 
 export class CallRecord implements CarriedState {

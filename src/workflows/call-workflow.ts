@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { Activities } from '../activities';
-import type { EventPlan } from '../db/lanes-repo';
+import type { EventPlan } from '../schemas/call-workflow-messages';
 import type { CallEvent } from '../schemas/call-event';
 import type { DeliverySettings } from '../delivery-settings';
 import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
@@ -446,6 +446,8 @@ export async function callWorkflow(rawInput: CallWorkflowInput): Promise<CallWor
       const { source, ...filter } = next.request;
       unsure = true; // after a reset, deliveries an earlier run reopened are pending without this run knowing them
       const plan = await bookkeeping.planRedelivery(callId, filter, source ?? 'temporal-ui');
+      // Rounds that failed with no notice (their run was reset or terminated first): owed before the new round starts.
+      for (const failure of plan.unnoticed ?? []) sendFailureNotice(failure, failure.error);
       record.noteRedelivered(new Set(plan.deliveries.map((d) => d.deliveryId)), plan.failedCount);
       enqueue(plan.deliveries);
       log.info('redelivery queued', { deliveries: plan.deliveries.length });

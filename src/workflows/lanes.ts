@@ -25,7 +25,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { LaneRetry, LaneWindow } from '../db/lanes-repo';
+import type { LaneRetry, LaneWindow } from '../schemas/call-workflow-messages';
 import type { LaneItem } from '../schemas/call-workflow-messages';
 import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../delivery-settings';
 import type { Hold } from './messages';

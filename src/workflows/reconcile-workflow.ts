@@ -10,9 +10,9 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReconcileCallsResult } from '../activities/reconcile-calls';
-import type { ReconcileCursor } from '../db/reconcile-repo';
+import type { ReconcileCursor } from '../schemas/reconcile-cursor';
+import type { ReconcileInput } from './system-workflows';
 
-export const RECONCILE_WORKFLOW_TYPE = 'reconcileWorkflow';
 
 /** Calls per page: each page is one query and up to this many workflow starts. */
 export const RECONCILE_PAGE_SIZE = 500;
@@ -28,17 +28,6 @@ export const RECONCILE_MAX_PAGES = 10;
  * call's next run sends any older missing notice itself (loadUnnoticedFailures has no window).
  */
 export const RECONCILE_NOTICE_WINDOW_MS = 3_600_000;
-
-export interface ReconcileInput {
-  /** RECONCILE_GRACE: how long past due a lane's head (or how long ago a failure) must be before its call is looked at. */
-  graceMs: number;
-  /** Calls per page; RECONCILE_PAGE_SIZE unless given. */
-  pageSize?: number;
-  /** Pages per run at most; RECONCILE_MAX_PAGES unless given. */
-  maxPages?: number;
-  /** RECONCILE_NOTICE_WINDOW_MS unless given. */
-  noticeWindowMs?: number;
-}
 
 export interface ReconcileTotals {
   /** Calls found with work left in Postgres. */

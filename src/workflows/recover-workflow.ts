@@ -6,18 +6,8 @@
  */
 import { continueAsNew, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { RecoverInput } from './system-workflows';
 
-export const RECOVER_WORKFLOW_TYPE = 'recoverEndpointWorkflow';
-
-export interface RecoverInput {
-  endpointId: string;
-  since: string;
-  until?: string | undefined;
-  /** Where the previous run stopped (continue-as-new). */
-  afterSeq?: string;
-  /** Calls signalled by earlier runs. */
-  signalled?: number;
-}
 
 /** Calls per page; each page is one activity. */
 export const RECOVER_PAGE = 100;

@@ -1,39 +1,20 @@
 /**
  * Retention: purges what Postgres keeps of deliveries that ended more than `retentionMs` ago (payloads, attempts,
  * operator actions) and the events they leave without a delivery, a batch per activity, until a batch finds less
- * than a full one. Started by the `callhook-retention` Temporal Schedule (src/temporal/retention-schedule.ts);
+ * than a full one; each batch also erases the content of calls past their client's payload retention
+ * (CLIENT_PAYLOAD_RETENTION, the worker's), and the run goes on while a batch erased as many as it may. Started by the `callhook-retention` Temporal Schedule (src/temporal/retention-schedule.ts);
  * an operator sees each run, and can pause or trigger the schedule, in the Temporal UI.
  */
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { RetentionInput, RetentionTotals } from './system-workflows';
 
-export const RETENTION_WORKFLOW_TYPE = 'retentionWorkflow';
+export type { RetentionInput, RetentionTotals };
 
 /** Rows per table per batch: each batch is one short transaction. */
 export const RETENTION_BATCH_SIZE = 1000;
 /** Batches per run before it continues as new, keeping each run's history short. */
 const BATCHES_PER_RUN = 100;
-
-export interface RetentionInput {
-  /** What is kept: rows that ended (deliveries) or arrived (events) within this long before the run started. */
-  retentionMs: number;
-  /** Rows per table per batch; RETENTION_BATCH_SIZE unless given. */
-  batchSize?: number;
-  /** Batches per run before it continues as new; BATCHES_PER_RUN unless given. */
-  batchesPerRun?: number;
-  /** Set by continue-as-new: the first run's cutoff, so one purge has one cutoff. */
-  cutoff?: string;
-  /** Set by continue-as-new: what earlier runs purged. */
-  purged?: RetentionTotals;
-}
-
-export interface RetentionTotals {
-  deliveries: number;
-  attempts: number;
-  actions: number;
-  events: number;
-  batches: number;
-}
 
 const { purgeExpired } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -53,7 +34,9 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
     purged.actions += counts.actions;
     purged.events += counts.events;
     purged.batches += 1;
-    if (counts.deliveries < batchSize && counts.events < batchSize) return { ...purged, cutoff };
+    // Calls erased under a client's payload retention (CLIENT_PAYLOAD_RETENTION); absent from older workers' results.
+    if (counts.erasedCalls !== undefined) purged.erasedCalls = (purged.erasedCalls ?? 0) + counts.erasedCalls;
+    if (counts.deliveries < batchSize && counts.events < batchSize && !counts.moreToErase) return { ...purged, cutoff };
   }
   return continueAsNew<typeof retentionWorkflow>({ ...input, cutoff, batchSize, purged });
 }

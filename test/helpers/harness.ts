@@ -10,7 +10,7 @@ import { Client } from '@temporalio/client';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { KeyRing } from '../../src/crypto/key-ring';
 import { configureSecretsKeyRing } from '../../src/crypto/secrets-key-ring';
-import { closeServer, listen } from '../../src/api/server';
+import { closeServer, listen } from '../../src/process/http-server';
 import { OutboxRelay } from '../../src/outbox/relay';
 import type { DeliveryLogEntry } from '../../src/db/deliveries-repo';
 import type { DeliverySettings } from '../../src/delivery-settings';
@@ -198,7 +198,7 @@ export class Harness {
     const bookkeepingPool = createPool(serviceUrl, DEFAULT_BOOKKEEPING_SLOTS);
     const pool = serviceUrl === db.url ? db.pool : createPool(serviceUrl, 20);
     const settings = { ...FAST_SETTINGS, ...options.settings };
-    const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey });
+    const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey }, pool);
     const dataConverter = payloadCodec && { payloadCodecs: [payloadCodec] };
     const client = dataConverter ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter }) : env.client;
     // Accepted events reach their workflows through the outbox relay, as in a configured process.

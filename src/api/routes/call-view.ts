@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { listDeliveryLog } from '../../db/deliveries-repo';
 import { callClientId, listCallEvents } from '../../db/events-repo';
+import { callErasedAt } from '../../db/erasure-repo';
 import { eventIdSchema } from '../../schemas/call-event';
 import { notFound } from '../errors';
 import { parse } from '../validate';
@@ -68,10 +69,11 @@ export function callViewRouter(deps: CallViewDeps): Router {
     const clientId = await callClientId(deps.pool, callId);
     // An admin asking for a call nobody sent: 404 as well (a call exists once it has an event).
     if (clientId === undefined) throw notFound('call', callId);
-    const events = await listCallEvents(deps.pool, callId, query);
+    const [events, erasedAt] = await Promise.all([listCallEvents(deps.pool, callId, query), callErasedAt(deps.pool, callId)]);
     const [deliveries, rejected] = await Promise.all([
       events.length === 0 ? [] : listDeliveryLog(deps.pool, { callId, eventIds: events.map((e) => e.id) }),
-      rejectedMessages(deps.temporal, callId),
+      // An erased call's workflow was stopped and its history cannot be read (its data key is gone): not asked.
+      erasedAt === null ? rejectedMessages(deps.temporal, callId) : null,
     ]);
     res.json({
       callId,
@@ -80,6 +82,7 @@ export function callViewRouter(deps: CallViewDeps): Router {
       events,
       deliveries: deliveries.map(({ cursor: _cursor, ...entry }) => entry),
       rejected,
+      erasedAt,
       nextCursor: events.length === query.limit ? events[events.length - 1]!.id : null,
     });
   });

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
-import { wakeHeldCallsSoon, type OutboxNudge } from '../../activities/wake-held-calls';
+import { wakeHeldCallsSoon, type OutboxNudge } from '../../outbox/wake-held-calls';
 import { getApiKey } from '../../db/api-keys-repo';
 import { pauseEndpoint, resumeEndpoint } from '../../db/endpoint-state-repo';
 import { countClientEndpointsLocked, insertEndpoint, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';

@@ -118,6 +118,7 @@ export function eventsRouter(deps: EventsDeps): Router {
       receivedAt: event.receivedAt,
       payload: event.payload,
       validationErrors: event.validationErrors,
+      erasedAt: event.erasedAt,
       deliveries: deliveries.map(({ cursor: _cursor, ...entry }) => entry),
     });
   });

@@ -8,7 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { countFailedInRange, getDeliveryHead, listDeliveryLog, type AttemptOutcome } from '../../db/deliveries-repo';
-import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/recover-workflow';
+import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/system-workflows';
 import { requestRedelivery, requestRetryNow } from '../../client';
 import { TEST_EVENT } from '../../event-types';
 import { deliveryId, newId } from '../../ids';
@@ -92,6 +92,8 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
     const delivery = await getDeliveryHead(deps.pool, id);
     if (!delivery) throw notFound('delivery', id);
     assertVisible(principalOf(res), delivery.clientId, 'delivery', id);
+    // Its call's content was erased: there is nothing left to send.
+    if (delivery.erased) throw new ApiError(409, 'not_retryable', `delivery ${id} cannot be retried: its call's content was erased`);
     // Waiting out its backoff: retry now (its call's workflow ends the wait; its retries go on from there if it fails).
     if (delivery.retrying && !delivery.endpointDeleted) {
       await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () => requestRetryNow(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }));
@@ -118,7 +120,7 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
       status: 'failed',
       liveEndpointsOnly: true, // as the workflow's reopenDeliveries: deliveries to deleted endpoints stay as they are
       ...(body.endpointId && { endpointId: body.endpointId }),
-    });
+    }).then((log) => log.filter((d) => d.erasedAt === null)); // as reopenDeliveries: erased content is not sent again
     if (failed.length > 0) {
       await callTemporal(deps, 'signal the call workflow', { callId }, () =>
         requestRedelivery(deps.temporal, callId, { ...body, source: 'api' }, deps),
