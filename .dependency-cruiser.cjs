@@ -26,8 +26,8 @@ module.exports = {
         pathNot: [
           '^src/workflows/',
           '^src/schemas/',
-          '^src/(config/)?delivery-settings\\.ts$',
-          '^src/(domain/)?event-types\\.ts$',
+          '^src/config/delivery-settings\\.ts$',
+          '^src/domain/event-types\\.ts$',
           '^src/temporal/search-attributes\\.ts$',
           '(^|/)node_modules/(@temporalio/(workflow|common)|zod)/',
         ],
@@ -67,7 +67,7 @@ module.exports = {
       comment: 'Schemas are the one source of validation, types and OpenAPI: they import only other schemas and pure modules.',
       severity: 'error',
       from: { path: '^src/schemas/' },
-      to: { path: '^src/', pathNot: ['^src/schemas/', '^src/net/', '^src/(domain/)?event-types\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/schemas/', '^src/net/', '^src/domain/event-types\\.ts$'] },
     },
     {
       name: 'no-circular',

@@ -7,7 +7,7 @@
  * Prints the CLI's path on stdout (`--quiet`: prints nothing). Logs and progress go to stderr.
  * Exits 1, saying what to install, when there is none and none can be had.
  */
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/observability/logger';
 import { cliSetupProgressOnStderr } from '../src/temporal/cli-setup-progress';
 import { ensureTemporalCli } from '../src/temporal/ensure-cli';
 

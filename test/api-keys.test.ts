@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { AppDeps } from '../src/api/app';
 import { resolveAuth } from '../src/api/auth/auth-mode';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config/config';
 import { eventually } from './helpers/eventually';
 import { Harness } from './helpers/harness';
 import { createTestDatabase } from './helpers/postgres';

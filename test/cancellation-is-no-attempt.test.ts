@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { temporal } from '@temporalio/proto';
-import { emitCallEvent } from '../src/client';
+import { emitCallEvent } from '../src/temporal/call-events-client';
 import { endpointReadySignal, skipSignal } from '../src/workflows/messages';
 import { eventually } from './helpers/eventually';
 import { Harness, ended } from './helpers/harness';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { CertificateExpiryWatch } from '../src/destinations/certificate-expiry-watch';
-import { registry } from '../src/metrics';
+import { registry } from '../src/observability/metrics';
 import { makeCertificateAuthority, makeClientCertificate, removeCertificates } from './helpers/certificates';
 
 after(() => removeCertificates());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { emitCallEvent, toCallEvent } from '../src/client';
+import { emitCallEvent, toCallEvent } from '../src/temporal/call-events-client';
 import { Harness, ended } from './helpers/harness';
 import { Receiver } from './helpers/receiver';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config';
-import { deliverySettingsFrom } from '../src/delivery-settings';
-import { DEFAULT_ENDPOINT_HEALTH, endpointHealthSettingsFrom } from '../src/endpoint-health-settings';
+import { ConfigError, loadConfig } from '../src/config/config';
+import { deliverySettingsFrom } from '../src/config/delivery-settings';
+import { DEFAULT_ENDPOINT_HEALTH, endpointHealthSettingsFrom } from '../src/config/endpoint-health-settings';
 
 /** Production needs a secrets key; any valid ring will do here. */
 const PRODUCTION_SECRETS = { SECRETS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };

@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config/config';
 import { createDestinations } from '../src/destinations';
 import { authHeaders } from '../src/destinations/custom';
 import { signingKeysFrom } from '../src/destinations/signing/from-config';
 import { SIGNING_KEY_FILE } from '../src/destinations/signing/signing-keys';
 import { generateWebhookSecret } from '../src/destinations/signing/standard-webhooks';
-import { activeWebhookSecrets, resolveAuth, rotateSecret } from '../src/endpoint-auth';
+import { activeWebhookSecrets, resolveAuth, rotateSecret } from '../src/domain/endpoint-auth';
 import type { EndpointAuth } from '../src/schemas/endpoint';
 
 const tmpDirs: string[] = [];

@@ -13,7 +13,7 @@ import { temporal } from '@temporalio/proto';
 import { purgeExpired, eraseDueContent } from '../src/activities/purge-expired';
 import { KeyRing } from '../src/crypto/key-ring';
 import type { DeliveryLogEntry } from '../src/db/deliveries-repo';
-import { logger } from '../src/logger';
+import { logger } from '../src/observability/logger';
 import { DATA_KEY_ID_METADATA, PayloadCodecError, payloadCodecFrom, type EncryptionCodec } from '../src/temporal/payload-codec';
 import { dumpDatabase } from './helpers/dump-database';
 import { eventually } from './helpers/eventually';

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import pino from 'pino';
-import { formatPrettyLine, formatPrettyRecord, resolveLogFormat } from '../src/log-format';
-import { formatAddressBlock, reportStartup, startupAddresses } from '../src/startup-summary';
+import { formatPrettyLine, formatPrettyRecord, resolveLogFormat } from '../src/observability/log-format';
+import { formatAddressBlock, reportStartup, startupAddresses } from '../src/process/startup-summary';
 
 /** 18:22:01 local time, as pino's isoTime writes it. */
 const TIME = new Date(2026, 4, 12, 18, 22, 1).toISOString();
@@ -67,7 +67,7 @@ describe('the logger of a process', () => {
   const logFrom = (env: NodeJS.ProcessEnv) =>
     spawnSync(
       process.execPath,
-      ['--import', 'tsx', '-e', "require('./src/logger').logger.info({ api: 'http://127.0.0.1:3000/v1' }, 'hello')"],
+      ['--import', 'tsx', '-e', "require('./src/observability/logger').logger.info({ api: 'http://127.0.0.1:3000/v1' }, 'hello')"],
       { cwd: path.join(__dirname, '..'), env: { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: '', ...env }, encoding: 'utf8' },
     );
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { emitCallEvent } from '../src/client';
+import { emitCallEvent } from '../src/temporal/call-events-client';
 import { stateQuery, type CallWorkflowInput } from '../src/workflows/messages';
 import { Harness } from './helpers/harness';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/config/config';
 import { isPrivateAddress } from '../src/destinations/network-policy';
 import { Harness, ended } from './helpers/harness';
 import { Receiver } from './helpers/receiver';

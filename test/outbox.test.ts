@@ -11,8 +11,8 @@ import pg from 'pg';
 import { Harness, ended } from './helpers/harness';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';
 import { OutboxRelay } from '../src/outbox/relay';
-import { logger } from '../src/logger';
-import { emitCallEvents, InvalidCallEventError } from '../src/client';
+import { logger } from '../src/observability/logger';
+import { emitCallEvents, InvalidCallEventError } from '../src/temporal/call-events-client';
 
 let h: Harness;
 /** A Temporal client that can reach nothing: what an API sees while Temporal is down. */

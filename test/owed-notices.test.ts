@@ -10,7 +10,7 @@ import { markDeliveryFailed, reopenDeliveries } from '../src/db/deliveries-repo'
 import { insertEndpoint } from '../src/db/endpoints-repo';
 import { planEvents } from '../src/db/lanes-repo';
 import { findCallsToReconcile, loadUnnoticedFailures } from '../src/db/reconcile-repo';
-import { newId } from '../src/ids';
+import { newId } from '../src/domain/ids';
 import { TEST_SECRETS_KEY_RING } from './helpers/harness';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 

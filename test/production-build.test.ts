@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { KeyRing } from '../src/crypto/key-ring';
-import { logger } from '../src/logger';
+import { logger } from '../src/observability/logger';
 import { startDevServer } from '../src/temporal/dev-server';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 import { Receiver } from './helpers/receiver';

@@ -36,7 +36,7 @@ import { findCallsToReconcile, loadUnnoticedFailures } from '../src/db/reconcile
 import { purgeExpiredBatch } from '../src/db/retention-repo';
 import { callErasedAt, callsDueForErasure, eraseCallContent } from '../src/db/erasure-repo';
 import { CallDataKeys } from '../src/crypto/call-data-keys';
-import { isSystemEventType, isTerminalEventType } from '../src/event-types';
+import { isSystemEventType, isTerminalEventType } from '../src/domain/event-types';
 import type { CallEvent } from '../src/schemas/call-event';
 import { ERROR_CHARS, FAILURES_KEPT } from '../src/workflows/call-record';
 import { RECONCILE_NOTICE_WINDOW_MS, RECONCILE_PAGE_SIZE } from '../src/workflows/reconcile-workflow';

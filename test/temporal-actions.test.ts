@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CALL_WORKFLOW_TYPE, emitCallEvent, signalCallEvents } from '../src/client';
+import { CALL_WORKFLOW_TYPE, emitCallEvent, signalCallEvents } from '../src/temporal/call-events-client';
 import { planEvents } from '../src/db/lanes-repo';
 import type { CallEvent } from '../src/schemas/call-event';
 import { ClientId, DeliveryState, LastEventType } from '../src/temporal/search-attributes';

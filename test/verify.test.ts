@@ -17,7 +17,7 @@ import { HMAC_HEX_HEADER } from '../src/destinations/signing/hmac-hex';
 import { RSA_HEADERS, signRsa } from '../src/destinations/signing/rsa';
 import { loadOrCreateSigningKeys, type SigningKey } from '../src/destinations/signing/signing-keys';
 import { generateWebhookSecret, STANDARD_WEBHOOK_HEADERS } from '../src/destinations/signing/standard-webhooks';
-import { resolveAuth, rotateSecret } from '../src/endpoint-auth';
+import { resolveAuth, rotateSecret } from '../src/domain/endpoint-auth';
 import type { CallEvent } from '../src/schemas/call-event';
 import type { EndpointAuth, EndpointAuthInput } from '../src/schemas/endpoint';
 import {

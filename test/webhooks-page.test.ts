@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../src/api/routes/webhooks-page';
-import { secretHint } from '../src/redaction';
+import { secretHint } from '../src/observability/redaction';
 import { chromiumMissing, launchChromium } from './helpers/browser';
 import { makeCertificateAuthority, makeClientCertificate } from './helpers/certificates';
 import { eventually } from './helpers/eventually';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { emitCallEvent } from '../src/client';
+import { emitCallEvent } from '../src/temporal/call-events-client';
 import { deliveryTaskQueue } from '../src/workflows/task-queues';
 import { eventually } from './helpers/eventually';
 import { Harness } from './helpers/harness';

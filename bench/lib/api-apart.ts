@@ -9,7 +9,7 @@
 import net from 'node:net';
 import type { Harness } from '../../test/helpers/harness';
 import { ServiceProcess } from '../../test/helpers/service-process';
-import type { DeliverySettings } from '../../src/delivery-settings';
+import type { DeliverySettings } from '../../src/config/delivery-settings';
 
 export interface ApiApart {
   base: string;

@@ -11,9 +11,9 @@ import { reserveSlot } from '../db/endpoint-pacing-repo';
 import { holdCall, holdCallWhilePaused } from '../db/endpoint-state-repo';
 import type { DeliveryContext } from '../db/deliveries-repo';
 import type { Pool } from '../db/pool';
-import type { EndpointHealthSettings } from '../endpoint-health-settings';
-import { isTestEvent } from '../event-types';
-import { deliveriesHeld } from '../metrics';
+import type { EndpointHealthSettings } from '../config/endpoint-health-settings';
+import { isTestEvent } from '../domain/event-types';
+import { deliveriesHeld } from '../observability/metrics';
 import type { Hold } from '../workflows/messages';
 
 /** Longest an activity waits in-process for a rate-limit slot; a later slot holds the lane with a durable timer instead. */

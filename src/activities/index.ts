@@ -5,12 +5,12 @@ import { markDeliveryFailed, type RedeliveryFilter } from '../db/deliveries-repo
 import { cancelPendingDeliveries, loadCallSummary, loadLaneWindows } from '../db/lanes-repo';
 import { loadUnnoticedFailures } from '../db/reconcile-repo';
 import { planOrRefuse } from './plan-or-refuse';
-import type { DeliverySettings } from '../delivery-settings';
+import type { DeliverySettings } from '../config/delivery-settings';
 import type { DestinationRegistry } from '../destinations/destination';
-import type { Logger } from '../logger';
-import type { ClientPayloadRetention } from '../config';
+import type { Logger } from '../observability/logger';
+import type { ClientPayloadRetention } from '../config/config';
 import type { CallEvent } from '../schemas/call-event';
-import { deliveriesEnded } from '../metrics';
+import { deliveriesEnded } from '../observability/metrics';
 import { ERROR_CHARS, FAILURES_KEPT } from '../schemas/call-workflow-messages';
 import { deliver, deliverBatch } from './deliver';
 import { planRedelivery, skipDelivery } from './operator-actions';
@@ -20,7 +20,7 @@ import { reconcileCalls, type ReconcileCallsInput } from './reconcile-calls';
 import { recoverTerminatedRuns, type RecoverTerminatedRunsInput } from './recover-terminated-runs';
 import type { RecoverRange } from '../db/deliveries-repo';
 import { callDeliversTo, pauseEndpoint, resumeEndpoint } from '../db/endpoint-state-repo';
-import type { EndpointHealthSettings } from '../endpoint-health-settings';
+import type { EndpointHealthSettings } from '../config/endpoint-health-settings';
 import { wakeHeldCalls, type OutboxNudge } from '../outbox/wake-held-calls';
 
 export interface ActivityDeps {

@@ -3,7 +3,7 @@ import { inTransaction } from '../db/pool';
 import { markDeliverySkipped, recordAction, reopenDeliveries, type RedeliveryFilter } from '../db/deliveries-repo';
 import { countFailedDeliveries, type LaneItem } from '../db/lanes-repo';
 import { loadUnnoticedFailures, type UnnoticedFailure } from '../db/reconcile-repo';
-import { deliveriesEnded } from '../metrics';
+import { deliveriesEnded } from '../observability/metrics';
 
 export interface RedeliveryPlan {
   /** The reopened deliveries, at the end of their lanes. */

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import type { ClientPayloadRetention } from '../config';
+import type { ClientPayloadRetention } from '../config/config';
 import { callsDueForErasure } from '../db/erasure-repo';
 import { purgeExpiredBatch, type PurgeCounts } from '../db/retention-repo';
 import type { Pool } from '../db/pool';
 import { ErasureTemporalError, eraseCall } from '../erasure/erase-call';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** Calls whose content one batch erases at most (per-client payload retention): each is two short transactions and a terminate. */
 export const ERASE_CALLS_PER_BATCH = 100;

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import { findCallsToReconcile, type ReconcileCursor } from '../db/reconcile-repo';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { CALL_WORKFLOW_TYPE, type CallWorkflowInput } from '../workflows/messages';
 
 /** Workflows started at once: the page's starts overlap, without flooding the frontend. */

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { requestRedelivery } from '../client';
+import { requestRedelivery } from '../temporal/call-events-client';
 import { failedCallsPage, type RecoverRange } from '../db/deliveries-repo';
 import type { ActivityDeps } from './index';
 

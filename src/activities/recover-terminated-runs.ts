@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { Pool } from '../db/pool';
 import { forgetRecoveredRuns, markRunRecovered, missingEvents, unrecoveredRuns } from '../db/recovered-runs-repo';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import type { CallEvent } from '../schemas/call-event';
 import { callEventSignalSchema } from '../schemas/call-workflow-messages';
 import { CALL_WORKFLOW_TYPE, callEventSignal, type CallWorkflowInput } from '../workflows/messages';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from '../db/pool';
 import type { CallEvent } from '../schemas/call-event';
 import { ApiError } from './errors';
-import { eventsAccepted } from '../metrics';
+import { eventsAccepted } from '../observability/metrics';
 import { planEvents } from '../db/lanes-repo';
 import { eventContentHash } from '../db/events-repo';
 

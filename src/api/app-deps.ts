@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { Config } from '../config';
+import type { Config } from '../config/config';
 import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import type { AppDeps } from './app';
@@ -8,7 +8,7 @@ import { payloadCodecFrom } from '../temporal/payload-codec';
 import { EventCatalog } from '../catalog/event-catalog';
 import { PortalTokens } from '../auth/portal-tokens';
 import { secretsKeyRing } from '../crypto/secrets-key-ring';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 
 /** The API's dependencies as a configured process (npm start, npm run api) builds them. */
 export function appDepsFrom(

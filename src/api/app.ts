@@ -4,7 +4,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import { EventCatalog } from '../catalog/event-catalog';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 import { authenticator } from './auth/authenticate';
 import { denyWritesOfReadOnlyLinks, requireAdmin } from './auth/principal';
 import { portalLinksRouter } from './routes/portal-links';

@@ -1,5 +1,5 @@
-import { stillSigns } from '../endpoint-auth';
-import { redactedUrl, secretHint, urlIsCredential } from '../redaction';
+import { stillSigns } from '../domain/endpoint-auth';
+import { redactedUrl, secretHint, urlIsCredential } from '../observability/redaction';
 import { certificateExpiryState, describeCertificate, type CertificateExpiry } from '../destinations/client-certificates';
 import type { ClientTls, Endpoint, EndpointAuth } from '../schemas/endpoint';
 import type { CustomHeader } from '../schemas/endpoint-options';

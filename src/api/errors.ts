@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { isDatabaseUnavailable } from '../db/unavailable';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 
 /** The Retry-After (seconds) of a 503 answered because Postgres is unreachable. */
 export const DATABASE_UNAVAILABLE_RETRY_AFTER_S = 5;

@@ -3,15 +3,15 @@
  * Needs TEMPORAL_ADDRESS and DATABASE_URL; `npm start` runs everything on embedded defaults.
  */
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
+import { loadConfig } from '../config/config';
 import { configureSecretsKeyRing } from '../crypto/secrets-key-ring';
 import { secretsKeyRingFrom } from '../crypto/secrets-key-ring-from-config';
 import { migrate } from '../db/migrate';
 import { reencryptEndpointSecrets } from '../db/reencrypt-endpoint-secrets';
 import { createPool } from '../db/pool';
 import { signingKeysFrom } from '../destinations/signing/from-config';
-import { logger } from '../logger';
-import { onShutdownSignal } from '../shutdown';
+import { logger } from '../observability/logger';
+import { onShutdownSignal } from '../process/shutdown';
 import { dataConverterFrom } from '../temporal/payload-codec';
 import { createApp } from './app';
 import { appDepsFrom } from './app-deps';

@@ -6,7 +6,7 @@
  * Express router, both ways).
  */
 import { z } from 'zod';
-import { CALLHOOK_VERSION } from '../version';
+import { CALLHOOK_VERSION } from '../process/version';
 import { submitEventBatchSchema, submitEventSchema } from '../schemas/call-event';
 import { createEndpointSchema, updateEndpointSchema } from '../schemas/endpoint';
 import { apiKeyIdParams, createApiKeySchema, listApiKeysQuery } from '../schemas/api-key';

@@ -10,7 +10,7 @@ import type { CallEventSummary, StoredEvent } from '../db/events-repo';
 import type { CircuitView } from '../db/endpoint-circuit-repo';
 import type { EndpointHealth } from '../db/endpoint-health-repo';
 import type { PublishedSigningKey } from '../destinations/signing/signing-keys';
-import type { Rotation } from '../endpoint-auth';
+import type { Rotation } from '../domain/endpoint-auth';
 import type { attemptOutcomeSchema, authViewSchema, callEventSummarySchema, circuitViewSchema, createdEndpointSchema, deliveryLogEntrySchema, deliveryStatusSchema, endpointHealthSchema, endpointViewSchema, eventDetailSchema, publishedSigningKeySchema, revealedAuthSchema, rotatedSecretSchema } from '../schemas/responses';
 import type { AuthView, EndpointView, RevealedAuth } from './endpoint-view';
 

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 import { ApiError } from './errors';
 
 export interface TemporalDeps {

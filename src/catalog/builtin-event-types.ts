@@ -4,7 +4,7 @@
  * two cannot drift), and an example body that validates against it (test/event-catalog.test.ts).
  */
 import { z } from 'zod';
-import { EVENT_TYPES, type EventType } from '../event-types';
+import { EVENT_TYPES, type EventType } from '../domain/event-types';
 import { callDataSchema, submitEventSchema } from '../schemas/call-event';
 import type { EventTypeGroup } from '../schemas/event-type';
 

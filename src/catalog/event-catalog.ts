@@ -8,7 +8,7 @@ import { listEventTypes, type EventTypeRecord } from '../db/event-types-repo';
 import { BUILTIN_EVENT_TYPES } from './builtin-event-types';
 import { compileBodySchema, type BodyValidator } from './json-schema';
 import type { EventTypeView, SchemaError } from '../schemas/event-type';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 export interface CatalogEntry extends EventTypeView {
   /** The body's problems under this type's schema (none: it validates). */

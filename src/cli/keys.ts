@@ -11,11 +11,11 @@
  */
 import { parseArgs } from 'node:util';
 import { createApiKey } from '../auth/api-keys';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config/config';
 import { listApiKeys, revokeApiKey } from '../db/api-keys-repo';
 import { migrate } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
-import { embeddedDatabaseUrl } from '../embedded-postgres';
+import { embeddedDatabaseUrl } from '../process/embedded-postgres';
 import { apiKeyIdParams, createApiKeySchema } from '../schemas/api-key';
 
 const USAGE = `usage: npm run keys -- create --client <clientId> --name <name>

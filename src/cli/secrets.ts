@@ -8,7 +8,7 @@
  *
  * Exit codes: 0 done, 1 failed (the message says which endpoints and keys), 2 usage or configuration error.
  */
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config/config';
 import { KeyRing, KeyRingError } from '../crypto/key-ring';
 import { secretsKeyRingFrom } from '../crypto/secrets-key-ring-from-config';
 import { migrate } from '../db/migrate';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config';
-import { logger } from '../logger';
+import { ConfigError } from '../config/config';
+import { logger } from '../observability/logger';
 import { KeyRing } from './key-ring';
 
 export interface SecretsKeysConfig {

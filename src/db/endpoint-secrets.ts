@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { sealedKeyId, type KeyRing } from '../crypto/key-ring';
-import { redactedUrl, urlIsCredential } from '../redaction';
+import { redactedUrl, urlIsCredential } from '../observability/redaction';
 import type { ClientTls, EndpointAuth, EndpointKind } from '../schemas/endpoint';
 import type { CustomHeader } from '../schemas/endpoint-options';
 

@@ -5,7 +5,7 @@
  * bounded window of each lane in memory; whatever it forgets (continue-as-new, a reset, a late
  * event after the run closed) is read back from here.
  */
-import { ALL_EVENTS, EVENT_TYPE_NAMES, isSystemEventType, isTerminalEventType } from '../event-types';
+import { ALL_EVENTS, EVENT_TYPE_NAMES, isSystemEventType, isTerminalEventType } from '../domain/event-types';
 import type { CallEvent } from '../schemas/call-event';
 import type { CallSummary, EventPlan, FailureSummary, LaneItem, LaneRetry, LaneWindow, PlannedEvent } from '../schemas/call-workflow-messages';
 import type { EndpointKind } from '../schemas/endpoint-kind';

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from './pool';
 import { inTransaction } from './pool';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 /** Any constant works; it keeps two processes from migrating at once. */

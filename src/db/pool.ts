@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 
 export type Pool = pg.Pool;
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;

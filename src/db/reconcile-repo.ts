@@ -10,7 +10,7 @@
  * Finding a call is no proof its workflow is gone (a lane held by a paused endpoint looks overdue
  * too): the reconciler starts the workflow only if none runs.
  */
-import { DELIVERY_FAILED_EVENT, TEST_EVENT } from '../event-types';
+import { DELIVERY_FAILED_EVENT, TEST_EVENT } from '../domain/event-types';
 import type { LaneItem } from './lanes-repo';
 import type { Queryable } from './pool';
 import type { ReconcileCursor } from '../schemas/reconcile-cursor';

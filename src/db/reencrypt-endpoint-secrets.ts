@@ -1,5 +1,5 @@
 import { sealedKeyId, type KeyRing } from '../crypto/key-ring';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 import { EndpointSecretsError, sealEndpointSecrets } from './endpoint-secrets';
 import { idsOfEndpointsNotSealedUnder, lockEndpointRow, toEndpoint, writeSealedColumns } from './endpoints-repo';
 import { inTransaction, type Pool } from './pool';

@@ -1,5 +1,5 @@
 import type { CallError, CallEvent } from '../schemas/call-event';
-import { eventTitle } from '../event-types';
+import { eventTitle } from '../domain/event-types';
 
 /** The separator line of the seeds' Slack text. */
 export const RULE = '━━━━━━━━━━━━━━';

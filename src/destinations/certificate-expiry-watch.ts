@@ -3,8 +3,8 @@
  * per endpoint), and one that expires within CERTIFICATE_EXPIRY_WARNING_DAYS (or has expired) is
  * logged as a warning, at most once per `warnEveryMs` for each endpoint.
  */
-import type { Logger } from '../logger';
-import { clientCertificateExpiry } from '../metrics';
+import type { Logger } from '../observability/logger';
+import { clientCertificateExpiry } from '../observability/metrics';
 import { CERTIFICATE_EXPIRY_WARNING_DAYS, certificateExpiryState, describeCertificate } from './client-certificates';
 
 interface Watched {

@@ -1,4 +1,4 @@
-import { activeWebhookSecrets } from '../endpoint-auth';
+import { activeWebhookSecrets } from '../domain/endpoint-auth';
 import type { CallEvent } from '../schemas/call-event';
 import type { Endpoint, EndpointAuth } from '../schemas/endpoint';
 import type { CertificateExpiryWatch } from './certificate-expiry-watch';

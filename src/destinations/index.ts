@@ -8,7 +8,7 @@ import { createDeliveryAgent } from './network-policy';
 import { ClientTlsAgents } from './client-certificates';
 import { CertificateExpiryWatch } from './certificate-expiry-watch';
 import { OAuth2TokenCache } from './oauth2-tokens';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 
 export interface DestinationsConfig {
   RETRY_AFTER_MAX: number;

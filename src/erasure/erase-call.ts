@@ -18,8 +18,8 @@ import { forgetCallDataKeys } from '../crypto/call-data-keys';
 import { ERASED_REASON, eraseCallContent, type ErasureCounts } from '../db/erasure-repo';
 import type { Pool } from '../db/pool';
 import { markRunRecovered } from '../db/recovered-runs-repo';
-import type { Logger } from '../logger';
-import { deliveriesEnded } from '../metrics';
+import type { Logger } from '../observability/logger';
+import { deliveriesEnded } from '../observability/metrics';
 import { CALL_WORKFLOW_TYPE } from '../workflows/messages';
 
 export { ERASED_REASON };

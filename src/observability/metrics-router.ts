@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { countEndpointStates } from '../db/endpoint-state-repo';
 import type { Pool } from '../db/pool';
-import { endpointsByState, registry } from '../metrics';
-import { logger } from '../logger';
+import { endpointsByState, registry } from './metrics';
+import { logger } from './logger';
 
 /**
  * GET /metrics: this process's metrics in Prometheus text format, followed by the Temporal SDK

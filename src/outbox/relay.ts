@@ -12,13 +12,13 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
-import { signalCallEvents } from '../client';
+import { signalCallEvents } from '../temporal/call-events-client';
 import type { Pool } from '../db/pool';
 import { backlogOf, claimCalls, deleteWakeups, loadPendingCalls, markSignaled, releaseCalls, type PendingCall } from '../db/outbox-repo';
-import { deliverySettingsFrom, type DeliverySettings } from '../delivery-settings';
-import type { Config } from '../config';
-import type { Logger } from '../logger';
-import { outboxBacklog, outboxRelayErrors, outboxSignals } from '../metrics';
+import { deliverySettingsFrom, type DeliverySettings } from '../config/delivery-settings';
+import type { Config } from '../config/config';
+import type { Logger } from '../observability/logger';
+import { outboxBacklog, outboxRelayErrors, outboxSignals } from '../observability/metrics';
 import { endpointReadySignal } from '../workflows/messages';
 
 /** Calls claimed per round, events loaded per round, and signals in flight at once. */

@@ -1,6 +1,6 @@
 import { queueWakeups } from '../db/outbox-repo';
 import type { Pool } from '../db/pool';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** Where queued wake-ups go: the outbox relay of this process, if it runs one (else another process's relay polls). */
 export interface OutboxNudge {

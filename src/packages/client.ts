@@ -22,5 +22,5 @@ export {
   SIGNAL_BATCH_BYTES,
   type EmitResult,
   type EmitManyResult,
-} from '../client';
+} from '../temporal/call-events-client';
 export { MAX_BATCH_EVENTS, type SubmitEvent, type CallEvent, type CallError } from '../schemas/call-event';

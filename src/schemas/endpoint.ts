@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { refusedLiteral } from '../net/private-addresses';
-import { ALL_EVENTS } from '../event-types';
+import { ALL_EVENTS } from '../domain/event-types';
 import { eventTypeNameSchema } from './call-event';
 
 import { endpointKindSchema, type EndpointKind } from './endpoint-kind';

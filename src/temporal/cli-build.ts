@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { TEMPORAL_CLI_GO_MODULE, TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION, cliCacheRoot, pinnedCliPath } from './cli-location';
 import type { CliSetupEvent, CliSetupListener } from './cli-setup-events';
 import { createStaging } from './cli-staging';

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { TEMPORAL_CLI_VERSION } from './cli-location';
 import type { CliSetupEvent, CliSetupListener } from './cli-setup-events';
 

@@ -3,7 +3,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli } from './cli-location';
 import { explainDevServerStartFailure } from './cli-unavailable';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
 import { setNamespaceRetention } from './namespace-retention';
 import { loadTemporalTesting } from './temporal-testing';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { logger as defaultLogger, type Logger } from '../logger';
+import { logger as defaultLogger, type Logger } from '../observability/logger';
 import { buildPinnedCli } from './cli-build';
 import { downloadCliWithSdk } from './cli-download';
 import { TEMPORAL_CLI_MIN_GO, TEMPORAL_CLI_VERSION, findOnPath, locateTemporalCli, temporalSdkVersion, type FoundCli } from './cli-location';

@@ -6,7 +6,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 
 /** The namespace's retention of closed workflows, in milliseconds (undefined: the server did not say). */
 export async function namespaceRetentionMs(connection: Connection, namespace: string): Promise<number | undefined> {

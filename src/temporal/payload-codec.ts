@@ -15,7 +15,7 @@
  */
 import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec, type SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { Config } from '../config';
+import type { Config } from '../config/config';
 import type { Pool } from '../db/pool';
 import { CallDataKeyError, CallDataKeys, type CallDataKey } from '../crypto/call-data-keys';
 import { KeyRing } from '../crypto/key-ring';

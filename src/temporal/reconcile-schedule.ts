@@ -6,7 +6,7 @@
  * against a configuration that says there is none.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { upsertSchedule } from './upsert-schedule';
 import { RECONCILE_WORKFLOW_TYPE, type ReconcileInput } from '../workflows/system-workflows';
 

@@ -4,7 +4,7 @@
  * whether an operator paused it is left as it is.
  */
 import { ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { upsertSchedule } from './upsert-schedule';
 import { RETENTION_WORKFLOW_TYPE, type RetentionInput } from '../workflows/system-workflows';
 

@@ -8,8 +8,8 @@
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { loadConfig } from '../config';
-import { logger as rootLogger } from '../logger';
+import { loadConfig } from '../config/config';
+import { logger as rootLogger } from '../observability/logger';
 import { CALL_SEARCH_ATTRIBUTES } from './search-attributes';
 
 const logger = rootLogger.child({ component: 'temporal-setup' });

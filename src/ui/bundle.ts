@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { logger } from '../logger';
+import { logger } from '../observability/logger';
 import type { PageAsset, PageBundle } from './page-bundle';
 import { pageHtml } from './page-html';
 import { MANIFEST, readPrebuiltPage } from './prebuilt-page';

@@ -17,8 +17,8 @@ import type { z } from 'zod';
 import type { Activities } from '../activities';
 import type { EventPlan } from '../schemas/call-workflow-messages';
 import type { CallEvent } from '../schemas/call-event';
-import type { DeliverySettings } from '../delivery-settings';
-import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT, isTerminalEventType } from '../event-types';
+import type { DeliverySettings } from '../config/delivery-settings';
+import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT, isTerminalEventType } from '../domain/event-types';
 import {
   UNPLANNABLE_EVENTS,
   attemptFailedNoticeSchema,

@@ -27,7 +27,7 @@ import {
 import type { Activities } from '../activities';
 import type { LaneRetry, LaneWindow } from '../schemas/call-workflow-messages';
 import type { LaneItem } from '../schemas/call-workflow-messages';
-import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../delivery-settings';
+import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../config/delivery-settings';
 import type { Hold } from './messages';
 import { deliveryTaskQueue } from './task-queues';
 

@@ -16,7 +16,7 @@ import type {
   RetryNowRequest,
   SkipRequest,
 } from '../schemas/call-workflow-messages';
-import type { DeliverySettings } from '../delivery-settings';
+import type { DeliverySettings } from '../config/delivery-settings';
 
 export type { AttemptFailedNotice, CallEventsBatch, EndpointRequest, FailureSummary, LaneItem, RedeliverRequest, RejectedMessage, RetryNowRequest, SkipRequest };
 

@@ -20,7 +20,7 @@ import { FAST_SETTINGS, Harness } from '../helpers/harness';
 import { Receiver } from '../helpers/receiver';
 import pg from 'pg';
 import { endpointReadySignal, pauseEndpointSignal, redeliverSignal, resumeEndpointSignal, retryNowSignal, skipSignal } from '../../src/workflows/messages';
-import { emitCallEvent, emitCallEvents, signalCallEvents } from '../../src/client';
+import { emitCallEvent, emitCallEvents, signalCallEvents } from '../../src/temporal/call-events-client';
 import { planEvents } from '../../src/db/lanes-repo';
 import type { CallEvent } from '../../src/schemas/call-event';
 

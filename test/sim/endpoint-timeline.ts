@@ -5,7 +5,7 @@
  * was disabled shortly after, if the attempt was recorded). For an event planned within a time
  * window, `classify` says whether a delivery to the endpoint must exist, must not, or may.
  */
-import { ALL_EVENTS, isSystemEventType } from '../../src/event-types';
+import { ALL_EVENTS, isSystemEventType } from '../../src/domain/event-types';
 
 export interface EndpointState {
   events: string[];

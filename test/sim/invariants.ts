@@ -42,7 +42,7 @@
 import { temporal } from '@temporalio/proto';
 import { Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
 import type { CallhookSinks } from '../../src/workflows/messages';
-import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT } from '../../src/event-types';
+import { DELIVERY_FAILED_EVENT, ENDPOINT_DISABLED_EVENT, TEST_EVENT } from '../../src/domain/event-types';
 import type { EndpointTimeline } from './endpoint-timeline';
 import type { HostilePayload, Scenario, SignalName, Via } from './model';
 import type { Arrival } from './receiver';

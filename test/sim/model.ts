@@ -16,7 +16,7 @@
  * modulo what there is to choose from when it runs.
  */
 import fc from 'fast-check';
-import { CALL_EVENT_TYPE_NAMES, DELIVERY_FAILED_EVENT, type EventType } from '../../src/event-types';
+import { CALL_EVENT_TYPE_NAMES, DELIVERY_FAILED_EVENT, type EventType } from '../../src/domain/event-types';
 
 export type Via = 'api' | 'temporal';
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { createPool } from '../../src/db/pool';
 import { RECONCILE_SCHEDULE_ID } from '../../src/temporal/reconcile-schedule';
-import type { DeliverySettings } from '../../src/delivery-settings';
+import type { DeliverySettings } from '../../src/config/delivery-settings';
 import { Harness, type HarnessOptions } from '../helpers/harness';
 import { checkScenario, normalise, replayViolation, toleratedTaskEvents, type ScenarioResult, type Violation } from './invariants';
 import { generateRestarts, generateScenarios, type Scenario } from './model';

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { emitCallEvent } from '../../src/client';
+import { emitCallEvent } from '../../src/temporal/call-events-client';
 import type { Pool } from '../../src/db/pool';
-import { DELIVERY_FAILED_EVENT, TEST_EVENT } from '../../src/event-types';
+import { DELIVERY_FAILED_EVENT, TEST_EVENT } from '../../src/domain/event-types';
 import type { Harness } from '../helpers/harness';
 import { EndpointTimeline } from './endpoint-timeline';
 import {

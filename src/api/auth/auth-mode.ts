@@ -1,7 +1,7 @@
-import { ConfigError, type Config } from '../../config';
+import { ConfigError, type Config } from '../../config/config';
 import { countActiveApiKeys } from '../../db/api-keys-repo';
 import type { Queryable } from '../../db/pool';
-import { logger } from '../../logger';
+import { logger } from '../../observability/logger';
 import type { AppDeps } from '../app';
 
 type AuthConfig = Pick<Config, 'AUTH' | 'NODE_ENV' | 'ADMIN_API_KEYS' | 'API_KEYS' | 'RATE_LIMIT_CLIENT_KEY' | 'RATE_LIMIT_ADMIN_KEY'>;

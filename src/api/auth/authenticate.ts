@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { findActiveApiKey, touchApiKeys } from '../../db/api-keys-repo';
 import type { Pool } from '../../db/pool';
 import { hashApiKey } from '../../auth/api-keys';
-import { logger } from '../../logger';
+import { logger } from '../../observability/logger';
 import { ApiError } from '../errors';
 import { setPrincipal, type Principal } from './principal';
 import { RateLimiter } from './rate-limit';

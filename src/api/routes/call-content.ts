@@ -7,7 +7,7 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../../db/pool';
 import { ErasureTemporalError, eraseCall } from '../../erasure/erase-call';
-import { logger } from '../../logger';
+import { logger } from '../../observability/logger';
 import { principalOf } from '../auth/principal';
 import { ApiError, notFound } from '../errors';
 import { parse } from '../validate';

@@ -15,7 +15,7 @@ import { notFound } from '../errors';
 import { parse } from '../validate';
 import { assertCallVisible, callIdParams } from './calls';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { logger } from '../../logger';
+import { logger } from '../../observability/logger';
 import type { RejectedMessage } from '../../schemas/call-workflow-messages';
 import { stateQuery } from '../../workflows/messages';
 

@@ -11,7 +11,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import { logger } from '../../logger';
+import { logger } from '../../observability/logger';
 import { PayloadCodecError } from '../../temporal/payload-codec';
 import { ApiError, requireJson, validationError } from '../errors';
 

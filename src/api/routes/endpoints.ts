@@ -6,9 +6,9 @@ import { wakeHeldCallsSoon, type OutboxNudge } from '../../outbox/wake-held-call
 import { getApiKey } from '../../db/api-keys-repo';
 import { pauseEndpoint, resumeEndpoint } from '../../db/endpoint-state-repo';
 import { countClientEndpointsLocked, insertEndpoint, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
-import { logger } from '../../logger';
-import { currentSecret, generateSecret, isRotatable, resolveAuth, rotateSecret } from '../../endpoint-auth';
-import { newId } from '../../ids';
+import { logger } from '../../observability/logger';
+import { currentSecret, generateSecret, isRotatable, resolveAuth, rotateSecret } from '../../domain/endpoint-auth';
+import { newId } from '../../domain/ids';
 import {
   createEndpointSchema,
   endpointProblems,
@@ -30,7 +30,7 @@ import { visibleEndpoint, visibleEndpointsPage } from '../endpoint-access';
 import { authView, createdEndpointView, endpointView } from '../endpoint-view';
 import { parse } from '../validate';
 import type { EventCatalog } from '../../catalog/event-catalog';
-import { ALL_EVENTS, TEST_EVENT } from '../../event-types';
+import { ALL_EVENTS, TEST_EVENT } from '../../domain/event-types';
 
 export const endpointIdParams = z.object({ id: z.string().regex(/^ep_[0-9a-f]{32}$/, 'not an endpoint id') });
 

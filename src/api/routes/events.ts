@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { getEvent } from '../../db/events-repo';
 import { listDeliveryLog } from '../../db/deliveries-repo';
-import { toCallEvent } from '../../client';
+import { toCallEvent } from '../../temporal/call-events-client';
 import { eventBatchEnvelopeSchema, eventIdSchema, submitEventSchema, type CallEvent } from '../../schemas/call-event';
 import { ApiError, notFound } from '../errors';
 import { assertMayActFor, assertVisible, principalOf } from '../auth/principal';

@@ -7,7 +7,7 @@ import { Router, type Request } from 'express';
 import type { Pool } from '../../db/pool';
 import { insertPortalLink, listLivePortalLinks, revokePortalLink } from '../../db/portal-links-repo';
 import type { PortalTokens } from '../../auth/portal-tokens';
-import { newId } from '../../ids';
+import { newId } from '../../domain/ids';
 import { createPortalLinkBody, listPortalLinksQuery, portalLinkIdParams } from '../../schemas/portal-link';
 import { notFound } from '../errors';
 import { principalOf, requireAdmin } from '../auth/principal';

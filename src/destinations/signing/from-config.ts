@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { ConfigError } from '../../config';
+import { ConfigError } from '../../config/config';
 import { loadOrCreateSigningKeys, type SigningKeyRing } from './signing-keys';
 
 export interface SigningKeysConfig {

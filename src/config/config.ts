@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { KeyRing } from './crypto/key-ring';
-import { logger } from './logger';
+import { KeyRing } from '../crypto/key-ring';
+import { logger } from '../observability/logger';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

@@ -13,15 +13,15 @@ import {
   type CallWorkflowInput,
   type RedeliverRequest,
   type RetryNowRequest,
-} from './workflows/messages';
-import { CallStatus, ClientId, DeliveryState, LastEventType } from './temporal/search-attributes';
-import { isSystemEventType } from './event-types';
-import { callEventSchema, submitEventSchema, type CallEvent, type SubmitEvent } from './schemas/call-event';
-import { describeIssues } from './schemas/call-workflow-messages';
-import { newId } from './ids';
+} from '../workflows/messages';
+import { CallStatus, ClientId, DeliveryState, LastEventType } from './search-attributes';
+import { isSystemEventType } from '../domain/event-types';
+import { callEventSchema, submitEventSchema, type CallEvent, type SubmitEvent } from '../schemas/call-event';
+import { describeIssues } from '../schemas/call-workflow-messages';
+import { newId } from '../domain/ids';
 // From the schemas, not db/lanes-repo: the compiled declarations (callhook/client's types) then name no pg type.
-import type { LaneItem } from './schemas/call-workflow-messages';
-import type { DeliverySettings } from './delivery-settings';
+import type { LaneItem } from '../schemas/call-workflow-messages';
+import type { DeliverySettings } from '../config/delivery-settings';
 
 export { callEventSignal, callEventsSignal, redeliverSignal, CALL_WORKFLOW_TYPE };
 

@@ -2,7 +2,7 @@
  * How secrets are shown once stored: a hint of a secret's end, and a credential URL reduced to its
  * origin and such a hint. Used by the API's views and by the endpoints table's redacted url column.
  */
-import type { EndpointKind } from './schemas/endpoint';
+import type { EndpointKind } from '../schemas/endpoint';
 
 /** A hint never shows more than this many characters… */
 export const HINT_MAX_CHARS = 4;

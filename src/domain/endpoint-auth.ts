@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { generateWebhookSecret } from './destinations/signing/standard-webhooks';
+import { generateWebhookSecret } from '../destinations/signing/standard-webhooks';
 import {
   DEFAULT_HMAC_HEX_HEADER,
   MAX_HMAC_SECRETS,
   type EndpointAuth,
   type EndpointAuthInput,
   type RetiringWebhookSecret,
-} from './schemas/endpoint';
+} from '../schemas/endpoint';
 
 /** Auth as stored, or why the input cannot become it. */
 export type AuthResolution = { ok: true; auth: EndpointAuth } | { ok: false; path: string; message: string };

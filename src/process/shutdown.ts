@@ -1,4 +1,4 @@
-import { logger } from './logger';
+import { logger } from '../observability/logger';
 
 /**
  * Runs `stop` once on the first SIGINT or SIGTERM. Later signals are logged and ignored: a Ctrl-C

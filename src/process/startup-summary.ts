@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { LogFormat } from './log-format';
-import { logFormatOf, logger as defaultLogger, type Logger } from './logger';
+import type { LogFormat } from '../observability/log-format';
+import { logFormatOf, logger as defaultLogger, type Logger } from '../observability/logger';
 
 /** The addresses `npm start` ends its start-up with: what a user opens next. */
 export interface StartupAddresses {

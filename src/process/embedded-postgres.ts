@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { logger } from './logger';
+import { logger } from '../observability/logger';
 
 export interface EmbeddedDatabase {
   url: string;

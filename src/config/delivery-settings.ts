@@ -1,4 +1,4 @@
-import type { RetrySchedule } from './schemas/endpoint-options';
+import type { RetrySchedule } from '../schemas/endpoint-options';
 
 /** Delivery timing the worker is configured with; the workflow reads it once per run. */
 export interface DeliverySettings {
