@@ -79,7 +79,7 @@ test("package.json's files: npm pack of the repository would ship dist/, package
 });
 
 test('the tarball holds the compiled entry points and their declarations, and no sources or tests', () => {
-  for (const entry of ['packages/client', 'packages/http/index', 'packages/http/schema', 'packages/verify', 'client', 'verify/index']) {
+  for (const entry of ['packages/client', 'packages/http/index', 'packages/http/schema', 'packages/verify', 'temporal/call-events-client', 'verify/index']) {
     for (const ext of ['.js', '.d.ts']) assert.ok(packedFiles.includes(`dist/${entry}${ext}`), `dist/${entry}${ext} packed`);
   }
   assert.deepEqual(packedFiles.filter((file) => !file.startsWith('dist/') && !['package.json', 'README.md'].includes(file)), []);
