@@ -77,11 +77,13 @@ describe('POST /v1/deliveries/:id/retry', () => {
   test('a pending delivery is not retryable; a skipped one is', async () => {
     const { clientId, callId } = ids('retry-pending');
     const receiver = await switchableReceiver(503);
-    await h.createEndpoint({ clientId, url: receiver.url });
+    const endpointId = await h.createEndpoint({ clientId, url: receiver.url });
+    // Paused: the delivery stays pending with no attempt (one that failed an attempt would be retrying: retry now).
+    assert.equal((await h.api('POST', `/v1/endpoints/${endpointId}/pause`)).status, 200);
     await h.emit(callId, 'OUTBOUND_CALL_CALLING', { clientId });
-    await receiver.waitFor(1);
     const [pending] = await h.deliveries(callId);
     assert.equal(pending!.status, 'pending');
+    assert.equal(pending!.nextAttemptAt, null);
     const response = await h.api('POST', `/v1/deliveries/${pending!.id}/retry`);
     assert.equal(response.status, 409);
     assert.equal(response.body.error.code, 'not_retryable');
@@ -90,6 +92,7 @@ describe('POST /v1/deliveries/:id/retry', () => {
     await h.env.client.workflow.getHandle(callId).signal(skipSignal, { deliveryId: pending!.id, reason: 'test' });
     await h.waitForDeliveries(callId, (l) => l[0]?.status === 'skipped');
     receiver.heal();
+    assert.equal((await h.api('POST', `/v1/endpoints/${endpointId}/resume`)).status, 200);
     const retried = await h.api('POST', `/v1/deliveries/${pending!.id}/retry`);
     assert.equal(retried.status, 202);
     const [delivery] = await h.waitForDeliveries(callId, (l) => l[0]?.status === 'succeeded');
