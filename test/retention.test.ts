@@ -236,7 +236,11 @@ describe('retention', () => {
     await handle.pause('checking that start-up keeps it paused');
     const second = await ensureRetentionSchedule(h.client, { taskQueue: h.taskQueue, retentionMs: RETENTION_MS, timing: { cron: '15 * * * *' } }, logger);
     assert.equal(second, 'updated');
-    const description = await handle.describe();
+    // The schedule applies an update on its own time: read until the new spec shows, then check the pause survived it.
+    const description = await eventually(async () => {
+      const now = await handle.describe();
+      return (now.spec.calendars ?? []).length > 0 ? now : undefined;
+    }, 'the updated schedule');
     assert.equal(description.state.paused, true);
     assert.deepEqual(description.spec.intervals ?? [], []);
     assert.equal((description.spec.calendars ?? []).length, 1, JSON.stringify(description.spec));
