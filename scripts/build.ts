@@ -6,8 +6,9 @@
  * 1. tsc -p tsconfig.build.json: src/ as CommonJS, with .d.ts declarations (the types of callhook/client, /http,
  *    /verify: package.json "exports"); not the page's browser code, tests, scripts or bench;
  * 2. the SQL migrations, beside the compiled db/migrate.js (it reads them from its own directory);
- * 3. the workflow code, bundled once with webpack as a worker would at every start: workflow-bundle.js, which the
- *    compiled worker loads instead (`workflowCodeOptions` in src/worker.ts);
+ * 3. the workflow code, bundled once with webpack as a worker would at every start: workflow-bundle.js, and
+ *    workflow-bundle-traced.js with the OpenTelemetry workflow interceptors (tracing on), which the compiled worker
+ *    loads instead (`workflowCodeOptions` in src/worker.ts);
  * 4. the Webhooks page, bundled once with esbuild: ui/page/, which the compiled ui/bundle.js serves (pageBundle).
  *
  * The output directory is emptied first. The compiled code finds its packages in node_modules/ beside (above) it.
@@ -19,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { DefaultLogger } from '@temporalio/worker';
 import { PREBUILT_PAGE_DIR, writePrebuiltPage } from '../src/ui/prebuilt-page';
 import { buildPageBundle } from '../src/ui/bundle';
-import { WORKFLOW_BUNDLE_FILE, bundleWorkflows } from '../src/worker';
+import { TRACED_WORKFLOW_BUNDLE_FILE, WORKFLOW_BUNDLE_FILE, bundleWorkflows } from '../src/worker';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -60,9 +61,10 @@ async function main(): Promise<void> {
   await Promise.all(sql.map((name) => copyFile(path.join(migrations, name), path.join(target, name))));
   done();
 
-  done = step('workflow bundle (webpack)');
-  const bundle = await bundleWorkflows(new DefaultLogger('WARN'));
+  done = step('workflow bundles (webpack): without and with the tracing interceptors');
+  const [bundle, traced] = await Promise.all([bundleWorkflows(new DefaultLogger('WARN')), bundleWorkflows(new DefaultLogger('WARN'), { traced: true })]);
   await writeFile(path.join(outDir, WORKFLOW_BUNDLE_FILE), bundle.code);
+  await writeFile(path.join(outDir, TRACED_WORKFLOW_BUNDLE_FILE), traced.code);
   done();
 
   done = step('Webhooks page (esbuild)');

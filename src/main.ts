@@ -21,6 +21,7 @@ import { createPool } from './db/pool';
 import { signingKeysFrom } from './destinations/signing/from-config';
 import { startEmbeddedPostgres } from './process/embedded-postgres';
 import { logger } from './observability/logger';
+import { tracingClientInterceptors, tracingFrom } from './observability/tracing';
 import { onShutdownSignal } from './process/shutdown';
 import { reportStartup, startupAddresses } from './process/startup-summary';
 import { cliSetupProgressOnStderr } from './temporal/cli-setup-progress';
@@ -51,6 +52,9 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   onShutdownSignal(shutdown);
+  // Last to stop (cleanups run in reverse): the spans of everything stopping before it are exported.
+  const tracing = tracingFrom(config, 'all', logger);
+  if (tracing) cleanups.push(() => tracing.shutdown());
 
   // The local dev server needs @temporalio/testing, a dev dependency: a production install (npm ci --omit=dev) stops
   // here, asking for TEMPORAL_ADDRESS. It is loaded only as the dev server starts (startDevServer).
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
 
   const connection = await Connection.connect({ address });
   cleanups.push(() => connection.close());
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }), ...tracingClientInterceptors(tracing) });
   // Accepted events are signalled from Postgres by the outbox relay (as are wake-ups and callhook's own notices).
   const outbox = outboxRelayFrom(config, { pool, temporal, logger });
   outbox.start();
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
     deps: activities.deps,
     ...workerSizingFrom(config),
     ...(dataConverter && { dataConverter }),
+    tracing,
   });
   const workerDone = worker.run();
   cleanups.push(async () => {

@@ -12,8 +12,11 @@ import {
   type InjectedSinks,
   type Logger as SdkLogger,
   type WorkflowBundle,
+  type WorkerInterceptors,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import { tracingClientInterceptors, tracingFrom, type Tracing } from './observability/tracing';
 import { listen } from './process/http-server';
 import { metricsRouter } from './observability/metrics-router';
 import { createActivities, type ActivityDeps } from './activities';
@@ -40,15 +43,26 @@ import { deliveryTaskQueue } from './workflows/task-queues';
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 /** Evaluated once per worker and shared by its workflows (see src/workflows/shared-schemas.ts); every bundle of WORKFLOWS_PATH takes them. */
 export const WORKFLOW_PRELOAD_MODULES = [require.resolve('./workflows/shared-schemas')];
-/** The workflow bundle `npm run build` writes beside the compiled worker: dist/workflow-bundle.js. */
+/** The workflow bundles `npm run build` writes beside the compiled worker: without, and with, the tracing interceptors. */
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+export const TRACED_WORKFLOW_BUNDLE_FILE = 'workflow-bundle-traced.js';
+/**
+ * The OpenTelemetry workflow interceptors (spans for the run, each signal, each activity scheduled), bundled
+ * only into the traced bundle: with tracing off the workflows run without them, and cost nothing.
+ */
+export const TRACING_WORKFLOW_INTERCEPTORS = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
 
 /**
  * The workflow code bundled (webpack) as a worker without a bundle bundles it at start: from WORKFLOWS_PATH, with
- * WORKFLOW_PRELOAD_MODULES. `npm run build` writes it to dist/ (WORKFLOW_BUNDLE_FILE) once.
+ * WORKFLOW_PRELOAD_MODULES, and the tracing interceptors when `traced`. `npm run build` writes both to dist/ once.
  */
-export function bundleWorkflows(logger?: SdkLogger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger && { logger }) });
+export function bundleWorkflows(logger?: SdkLogger, options: { traced?: boolean } = {}): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
+    ...(options.traced && { workflowInterceptorModules: TRACING_WORKFLOW_INTERCEPTORS }),
+    ...(logger && { logger }),
+  });
 }
 
 /**
@@ -56,10 +70,13 @@ export function bundleWorkflows(logger?: SdkLogger): Promise<WorkflowBundle> {
  * made, beside this file (`dir`), so production never runs webpack. Run from the sources (tsx: npm start, npm run
  * worker): none is there, and the worker bundles WORKFLOWS_PATH at start, with the options `bundleWorkflows` uses.
  */
-export function workflowCodeOptions(dir: string = __dirname): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
-  const codePath = path.join(dir, WORKFLOW_BUNDLE_FILE);
+export function workflowCodeOptions(
+  dir: string = __dirname,
+  traced = false,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> & { workflowModules?: string[] } {
+  const codePath = path.join(dir, traced ? TRACED_WORKFLOW_BUNDLE_FILE : WORKFLOW_BUNDLE_FILE);
   if (existsSync(codePath)) return { workflowBundle: { codePath } };
-  return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } };
+  return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES }, ...(traced && { workflowModules: TRACING_WORKFLOW_INTERCEPTORS }) };
 }
 
 export interface CallhookWorkerOptions {
@@ -81,6 +98,12 @@ export interface CallhookWorkerOptions {
   maxCachedWorkflows?: number;
   /** Encrypts payloads (PAYLOAD_ENCRYPTION_KEY); the same as every Temporal client's of the process. */
   dataConverter?: DataConverter;
+  /**
+   * This process's tracing (src/observability/tracing.ts), when on: activities run in spans continuing the
+   * workflow's, and the workflows run the traced bundle, their spans exported through a sink. A prebuilt
+   * `workflowBundle` must then be the traced one (`bundleWorkflows(logger, { traced: true })`).
+   */
+  tracing?: Tracing | null;
 }
 
 /** Bookkeeping activities a worker runs at once by default, each on a Postgres connection of its own (WORKER_BOOKKEEPING_SLOTS). */
@@ -135,6 +158,11 @@ export class CallhookWorker {
 
 export async function createWorker(options: CallhookWorkerOptions): Promise<CallhookWorker> {
   const activities = createActivities(options.deps);
+  const tracing = options.tracing ?? null;
+  const { workflowModules, ...workflowCode } = options.workflowBundle ? { workflowBundle: options.workflowBundle } : workflowCodeOptions(__dirname, tracing !== null);
+  const activityInterceptors: WorkerInterceptors['activity'] = tracing
+    ? [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
+    : [];
   const common = {
     connection: options.connection,
     namespace: options.namespace,
@@ -142,9 +170,10 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Call
   };
   const workflows = await Worker.create({
     ...common,
-    sinks,
+    sinks: tracing ? { ...sinks, exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : sinks,
+    interceptors: { activity: activityInterceptors, ...(workflowModules && { workflowModules }) },
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : workflowCodeOptions()),
+    ...workflowCode,
     // All of them: deliveries that runs of older workers scheduled here still find a worker.
     activities,
     maxConcurrentActivityTaskExecutions: options.bookkeepingSlots ?? DEFAULT_BOOKKEEPING_SLOTS,
@@ -153,6 +182,7 @@ export async function createWorker(options: CallhookWorkerOptions): Promise<Call
   const deliveries = await Worker.create({
     ...common,
     taskQueue: deliveryTaskQueue(options.taskQueue),
+    interceptors: { activity: activityInterceptors },
     activities: Object.fromEntries(DELIVERY_ACTIVITIES.map((name) => [name, activities[name]])),
     ...(options.activitySlots !== undefined && { maxConcurrentActivityTaskExecutions: options.activitySlots }),
   });
@@ -218,6 +248,7 @@ export function installTemporalRuntime(config: Pick<Config, 'TEMPORAL_METRICS_AD
 /** `npm run worker` (compiled: `npm run worker:prod`): a worker alone, against TEMPORAL_ADDRESS and DATABASE_URL; metrics on WORKER_METRICS_PORT. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = tracingFrom(config, 'worker', logger);
   if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
     throw new Error('npm run worker needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs everything with embedded defaults)');
   }
@@ -231,7 +262,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFrom(config, pool);
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }), ...tracingClientInterceptors(tracing) });
   // A relay here too: the wake-ups and notices this worker queues go out at once (and any API's backlog is shared).
   const outbox = outboxRelayFrom(config, { pool, temporal, logger });
   outbox.start();
@@ -245,6 +276,7 @@ async function main(): Promise<void> {
     deps: activities.deps,
     ...workerSizingFrom(config),
     ...(dataConverter && { dataConverter }),
+    tracing,
   });
   await ensureRetentionSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs: config.RETENTION, timing: config.RETENTION_SCHEDULE }, logger);
   await ensureReconcileSchedule(temporal, { taskQueue: config.TEMPORAL_TASK_QUEUE, every: config.RECONCILE_EVERY, graceMs: config.RECONCILE_GRACE }, logger);
@@ -255,7 +287,8 @@ async function main(): Promise<void> {
       address: config.TEMPORAL_ADDRESS,
       signingKeyId: signingKeys.current().id,
       payloadEncryption: dataConverter ? 'on' : 'off',
-      workflowCode: workflowCodeOptions().workflowBundle ? 'prebuilt bundle' : 'bundled at start',
+      workflowCode: workflowCodeOptions(__dirname, tracing !== null).workflowBundle ? 'prebuilt bundle' : 'bundled at start',
+      tracing: tracing ? 'on' : 'off',
     },
     'worker running',
   );
@@ -273,6 +306,7 @@ async function main(): Promise<void> {
     await connection.close();
     await bookkeepingPool.end();
     await pool.end();
+    await tracing?.shutdown();
   }
 }
 

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -767,6 +766,7 @@ async def receive(request: Request):
 
     return {"ok": True}
 `;
+import { freePort } from './helpers/local-services';
 
 /** A python3 that imports the sample's modules: $PYTHON, python3 on PATH, or Debian's /usr/bin/python3. */
 function findPython(): string | undefined {
@@ -774,13 +774,6 @@ function findPython(): string | undefined {
   return candidates.find((python) => spawnSync(python, ['-c', 'import fastapi, uvicorn, cryptography'], { stdio: 'ignore' }).status === 0);
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitUntil(done: () => boolean, explain: () => string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

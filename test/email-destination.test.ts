@@ -4,6 +4,7 @@ import { after, describe, test } from 'node:test';
 import { simpleParser, type AddressObject } from 'mailparser';
 import type { CallEvent } from '../src/schemas/call-event';
 import type { Endpoint } from '../src/schemas/endpoint';
+import { storedEndpoint } from './helpers/endpoints';
 import type { AttemptRequest } from '../src/destinations/destination';
 import { emailDestination } from '../src/destinations/email';
 import { renderCallText } from '../src/destinations/call-summary';
@@ -23,28 +24,7 @@ const event: CallEvent = {
   },
 };
 
-const endpoint: Endpoint = {
-  id: 'ep-email-1',
-  clientId: 'client-1',
-  kind: 'email',
-  url: null,
-  email: TO,
-  events: ['*'],
-  auth: { type: 'none' },
-  description: null,
-  active: true,
-  rateLimit: null,
-  headers: [],
-  filter: null,
-  retry: null,
-  tls: null,
-  pausedAt: null,
-  pausedBy: null,
-  disabledReason: null,
-  disabledAt: null,
-  createdAt: '2026-05-12T00:00:00Z',
-  updatedAt: '2026-05-12T00:00:00Z',
-};
+const endpoint: Endpoint = storedEndpoint({ id: 'ep-email-1', kind: 'email', url: null, email: TO });
 
 function request(signal: AbortSignal = AbortSignal.timeout(5000)): AttemptRequest {
   return { event, endpoint, deliveryId: 'dlv-1', attemptNumber: 1, signal };

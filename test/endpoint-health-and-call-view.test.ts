@@ -18,6 +18,7 @@ import { FAILED_WAITING_CAP, healthWindowEndingNow } from '../src/db/endpoint-he
 import { insertEndpoint } from '../src/db/endpoints-repo';
 import type { SigningKeyRing } from '../src/destinations/signing/signing-keys';
 import { callViewSchema, endpointHealthListSchema, endpointHealthSchema, principalViewSchema } from '../src/schemas/responses';
+import { newEndpoint } from './helpers/endpoints';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 
 const HOUR = 3_600_000;
@@ -36,22 +37,8 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 }
 
 async function endpoint(id: string, clientId = 'client-h'): Promise<string> {
-  await insertEndpoint(db.pool, {
-    id,
-    clientId,
-    kind: 'custom',
-    url: 'https://example.com/hook',
-    email: null,
-    events: ['*'],
-    auth: { type: 'none' },
-    description: null,
-    active: true,
-    rateLimit: null,
-    headers: [],
-    filter: null,
-    retry: null,
-    tls: null,
-  });
+  await insertEndpoint(db.pool, newEndpoint({ id, clientId, url: 'https://example.com/hook' }));
+
   return id;
 }
 

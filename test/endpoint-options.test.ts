@@ -107,6 +107,32 @@ describe('custom headers', () => {
   });
 });
 
+describe('traceparent header', () => {
+  test('custom endpoints only; PATCH turns it on and off; with tracing off an attempt carries none', async () => {
+    const { clientId, callId } = ids();
+    const receiver = await Receiver.start();
+    const slack = await h.api('POST', '/v1/endpoints', { clientId, kind: 'slack', url: receiver.url, events: ['*'], sendTraceparent: true });
+    assert.equal(slack.status, 400);
+    assert.match(problems(slack.body)['body.sendTraceparent'] ?? '', /custom endpoints only/);
+    const created = await h.api('POST', '/v1/endpoints', { clientId, kind: 'custom', url: receiver.url, events: ['*'] });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.sendTraceparent, false, 'off unless asked for');
+    const on = await h.api('PATCH', `/v1/endpoints/${created.body.id}`, { sendTraceparent: true });
+    assert.equal(on.status, 200);
+    assert.equal(on.body.sendTraceparent, true);
+    assert.equal((await h.api('GET', `/v1/endpoints/${created.body.id}`)).body.sendTraceparent, true);
+    // This process has no OpenTelemetry provider: nothing to propagate, so no header (test/tracing.test.ts covers tracing on).
+    await h.emit(callId, 'OUTBOUND_CALL_CONNECTED', { clientId, data: { callStatus: 'CONNECTED' } });
+    const log = await h.waitForDeliveries(callId, (l) => ended(l, 1));
+    assert.equal(log[0]!.status, 'succeeded');
+    assert.equal(receiver.requests[0]!.headers.traceparent, undefined);
+    assert.deepEqual(log[0]!.attempts.map((a: { traceId: unknown }) => a.traceId), [null], 'no trace id with tracing off');
+    const wrongType = await h.api('PATCH', `/v1/endpoints/${created.body.id}`, { sendTraceparent: 'yes' });
+    assert.equal(wrongType.status, 400);
+    assert.ok(problems(wrongType.body)['body.sendTraceparent']);
+  });
+});
+
 describe('OAuth 2.0 client credentials', () => {
   test('a token fetched once for 20 deliveries across 3 calls; a revoked token is refreshed after one 401, in the same attempt', async () => {
     const { clientId } = ids();

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { configureSecretsKeyRing } from '../src/crypto/secrets-key-ring';
 import { markDeliveryFailed, reopenDeliveries } from '../src/db/deliveries-repo';
 import { insertEndpoint } from '../src/db/endpoints-repo';
+import { newEndpoint } from './helpers/endpoints';
 import { planEvents } from '../src/db/lanes-repo';
 import { findCallsToReconcile, loadUnnoticedFailures } from '../src/db/reconcile-repo';
 import { newId } from '../src/domain/ids';
@@ -25,22 +26,8 @@ after(async () => {
 
 test('a failed round without its notice is owed across a redelivery (its own round id), until the notice exists', async () => {
   const callId = `call-owed-${Date.now()}`;
-  const endpoint = await insertEndpoint(db.pool, {
-    id: newId('ep'),
-    clientId: 'client-owed',
-    kind: 'custom',
-    url: 'https://receiver.example/hook',
-    email: null,
-    events: ['*'],
-    auth: { type: 'none' },
-    description: null,
-    active: true,
-    rateLimit: null,
-    headers: [],
-    filter: null,
-    retry: null,
-    tls: null,
-  });
+  const endpoint = await insertEndpoint(db.pool, newEndpoint({ clientId: 'client-owed' }));
+
   const event = { id: `evt-${callId}`, eventType: 'OUTBOUND_CALL_ERROR', occurredAt: new Date().toISOString(), body: { data: { callId, clientId: 'client-owed' }, errors: [] } };
   const plan = await planEvents(db.pool, [event], 'run-1/0');
   const [delivery] = plan.pending;

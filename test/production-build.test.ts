@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -25,6 +24,7 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 import { Receiver } from './helpers/receiver';
 import { ServiceProcess, type LogLine } from './helpers/service-process';
+import { freePort } from './helpers/local-services';
 
 const ROOT = path.resolve(__dirname, '..');
 const GUARD = path.join(__dirname, 'fixtures', 'production-guard.cjs');
@@ -208,10 +208,3 @@ test('keys:prod and secrets:prod run compiled', async () => {
   assert.equal(refused(), '', 'nothing refused by the guard');
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -3,7 +3,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type ReplayWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflows } from '../src/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from './helpers/harness';
 
@@ -16,9 +20,9 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.binpb')).sort();
 const histories = () =>
   files.map((file) => ({ workflowId: file, history: temporal.api.history.v1.History.decode(readFileSync(path.join(DIR, file))) }));
 
-async function replayAll(bundle: WorkflowBundle): Promise<{ file: string; error: Error | undefined }[]> {
+async function replayAll(bundle: WorkflowBundle, options: Omit<ReplayWorkerOptions, 'workflowBundle'> = {}): Promise<{ file: string; error: Error | undefined }[]> {
   const results: { file: string; error: Error | undefined }[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories())) {
+  for await (const result of Worker.runReplayHistories({ ...options, workflowBundle: bundle }, histories())) {
     results.push({ file: result.workflowId, error: result.error });
   }
   return results;
@@ -42,6 +46,16 @@ describe('recorded histories', () => {
 
   test('every recorded history replays against the current workflow', async () => {
     const results = await replayAll(await workflowBundle());
+    assert.equal(results.length, files.length);
+    assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.file}: ${r.error!.message}`), []);
+  });
+
+  test('with tracing on (the traced bundle: the OpenTelemetry workflow interceptors and their sink), every recorded history replays', async () => {
+    // Turning tracing on for a deployment with open calls must not break them: the interceptors add spans, never commands.
+    const exporter = new InMemorySpanExporter();
+    const results = await replayAll(await bundleWorkflows(new DefaultLogger('WARN'), { traced: true }), {
+      sinks: { exporter: makeWorkflowExporter(new SimpleSpanProcessor(exporter), new Resource({ 'service.name': 'replay' })) },
+    });
     assert.equal(results.length, files.length);
     assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.file}: ${r.error!.message}`), []);
   });

@@ -8,21 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { KeyRing } from '../src/crypto/key-ring';
-import { findTemporalCli } from '../src/temporal/cli-location';
-import { explainDevServerStartFailure } from '../src/temporal/cli-unavailable';
-import { DEV_SERVER_ARGS } from '../src/temporal/dev-server';
-import { CALL_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { eventually } from './helpers/eventually';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres';
 import { Receiver, type ReceivedRequest } from './helpers/receiver';
 import { ServiceProcess } from './helpers/service-process';
+import { freePort, startDevServer } from './helpers/local-services';
 
 const CALLS = 20;
 const EVENTS_PER_CALL = 20;
@@ -63,22 +59,10 @@ const answering = new Map<string, number>();
 
 before(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const cli = findTemporalCli();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callhook-scale-out-'));
   // Each assigned as soon as it exists, so that `after` tears down whatever started even when another part failed.
   await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        ...(cli && { executable: { type: 'existing-path' as const, path: cli } }),
-        extraArgs: DEV_SERVER_ARGS,
-        searchAttributes: CALL_SEARCH_ATTRIBUTES,
-      },
-    }).then(
-      (started) => void (env = started),
-      (err: unknown) => {
-        throw explainDevServerStartFailure(err);
-      },
-    ),
+    startDevServer().then((started) => void (env = started)),
     createTestDatabase().then((created) => void (db = created)),
     Receiver.start((request) => {
       const id = deliveryIdOf(request);
@@ -155,13 +139,6 @@ function serviceEnv(temporalAddress: string, databaseUrl: string, dir: string): 
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function deliveryIdOf(request: ReceivedRequest): string {
   return String(request.headers['x-recho-delivery-id']);

@@ -20,6 +20,7 @@ import { GENERATED_SECRETS_KEYS_FILE, secretsKeyRingFrom } from '../src/crypto/s
 import { ConfigError } from '../src/config/config';
 import { getEndpoint, insertEndpoint, listEndpoints, softDeleteEndpoint, type NewEndpoint } from '../src/db/endpoints-repo';
 import { ReencryptionError, reencryptEndpointSecrets } from '../src/db/reencrypt-endpoint-secrets';
+import { newEndpoint } from './helpers/endpoints';
 import { generateWebhookSecret } from '../src/destinations/signing/standard-webhooks';
 import { newId } from '../src/domain/ids';
 import { redactedUrl, secretHint } from '../src/observability/redaction';
@@ -58,22 +59,7 @@ function assertHintObeysRule(hint: string, secret: string): void {
 }
 
 function endpointFields(fields: Partial<NewEndpoint> & Pick<NewEndpoint, 'kind'>): NewEndpoint {
-  return {
-    id: newId('ep'),
-    clientId: 'client-rest',
-    url: 'https://receiver.example/hook',
-    email: null,
-    events: ['*'],
-    auth: { type: 'none' },
-    description: null,
-    active: true,
-    rateLimit: null,
-    headers: [],
-    filter: null,
-    retry: null,
-    tls: null,
-    ...fields,
-  };
+  return newEndpoint({ clientId: 'client-rest', ...fields });
 }
 
 /** The state fields of a new endpoint, which creation does not set. */

@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { OutboxNudge } from '../outbox/wake-held-calls';
@@ -14,6 +15,7 @@ import type { Logger } from '../observability/logger';
 import type { Hold } from '../workflows/messages';
 import { countAttemptHealth } from './count-attempt-health';
 import { passGate } from './endpoint-gate';
+import { startAttemptSpan } from './attempt-span';
 
 export interface DeliverDeps {
   pool: Pool;
@@ -111,20 +113,25 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
   // aborting it would either charge an attempt the receiver never answered or lose an outcome that ends the delivery.
   const skip = watchForSkip(deps, ctx.deliveryId, cancel);
   const signal = AbortSignal.any([skip.signal, AbortSignal.timeout(timeoutMs)]);
+  const span = startAttemptSpan(ctx, attemptNumber);
+  const traceparent = span.traceparent && endpoint.sendTraceparent ? { traceparent: span.traceparent } : {};
   let result: AttemptResult;
   try {
-    result = await deps.destinations[endpoint.kind]!.attempt({ event: ctx.event, endpoint, deliveryId: ctx.deliveryId, attemptNumber, signal });
+    result = await context.with(span.context, () =>
+      deps.destinations[endpoint.kind]!.attempt({ event: ctx.event, endpoint, deliveryId: ctx.deliveryId, attemptNumber, signal, ...traceparent }),
+    );
   } catch (err) {
     // A destination bug or an unexpected library error: record it, and let the retry policy decide.
     result = { outcome: 'retryable', statusCode: null, error: `unexpected: ${(err as Error).message}`, responseExcerpt: null };
   } finally {
     skip.close();
   }
+  span.end(result);
   const durationMs = Date.now() - startedAt.getTime();
   if (skip.signal.aborted && result.outcome !== 'succeeded') {
     // Abandoned because the delivery was skipped: logged, but no attempt of the round, no health count, no backoff.
     const error = `abandoned: ${(skip.signal.reason as Error).message}`;
-    await recordCancelledAttempt(deps.pool, { deliveryId: ctx.deliveryId, attemptNumber, startedAt, durationMs, error });
+    await recordCancelledAttempt(deps.pool, { deliveryId: ctx.deliveryId, attemptNumber, startedAt, durationMs, error, traceId: span.traceId });
     deliveryAttempts.inc({ kind: endpoint.kind, outcome: 'cancelled' });
     deps.logger.info({ deliveryId: ctx.deliveryId, endpointId: endpoint.id, attemptNumber, durationMs }, 'delivery attempt abandoned: the delivery was skipped');
     return { kind: 'cancelled', status: skip.endedAs() };
@@ -143,6 +150,7 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
     outcome: result.outcome,
     error: result.outcome === 'succeeded' ? null : result.error,
     responseExcerpt: result.responseExcerpt,
+    traceId: span.traceId,
     ends,
     nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt),
   });
@@ -150,7 +158,7 @@ async function attemptOne(deps: DeliverDeps, ctx: DeliveryContext, deadline: num
   deliveryAttempts.inc({ kind: endpoint.kind, outcome: result.outcome });
   attemptDuration.observe({ kind: endpoint.kind, outcome: result.outcome }, durationMs / 1000);
   if (ends && ctx.status === 'pending') deliveriesEnded.inc({ kind: endpoint.kind, outcome: ends });
-  const fields = { deliveryId: ctx.deliveryId, endpointId: endpoint.id, kind: endpoint.kind, attemptNumber, statusCode: result.statusCode, durationMs };
+  const fields = { deliveryId: ctx.deliveryId, endpointId: endpoint.id, kind: endpoint.kind, attemptNumber, statusCode: result.statusCode, durationMs, ...(span.traceId && { traceId: span.traceId }) };
   if (statusAfter !== undefined && statusAfter !== (ends ?? 'pending')) {
     // Skipped (or ended by another run) while this attempt ran: the attempt is logged, the delivery ended as it did.
     deps.logger.info({ ...fields, outcome: result.outcome, endedAs: statusAfter }, 'delivery attempt made after its delivery ended');

@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { planEvents, type EventPlan } from '../db/lanes-repo';
 import type { Queryable } from '../db/pool';
+import { traceparentOf } from '../observability/trace-context';
 import { callEventSchema, type CallEvent } from '../schemas/call-event';
 import { UNPLANNABLE_EVENTS, describeIssues } from '../schemas/call-workflow-messages';
 
@@ -20,7 +21,8 @@ export async function planOrRefuse(db: Queryable, events: CallEvent[], planKey: 
     }
   }
   try {
-    return await planEvents(db, events, planKey);
+    // Events of the Temporal-client door join the trace of the activity planning them (tracing on).
+    return await planEvents(db, events, planKey, { traceparent: traceparentOf() });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && DATA_ERROR_CLASSES.includes(code.slice(0, 2))) {

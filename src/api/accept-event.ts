@@ -5,6 +5,7 @@ import { ApiError } from './errors';
 import { eventsAccepted } from '../observability/metrics';
 import { planEvents } from '../db/lanes-repo';
 import { eventContentHash } from '../db/events-repo';
+import { traceparentOf } from '../observability/trace-context';
 
 /** Where accepted events go next: the outbox relay of this process (nudged), and whether it takes more. */
 export interface Outbox {
@@ -41,7 +42,13 @@ export async function acceptEvents(deps: AcceptDeps, events: CallEvent[], valida
   if (events.length === 0) return [];
   assertRoom(deps.outbox);
   // A key no earlier step used: an event stored before is never planned again (its replay plans nothing new).
-  const plan = await planEvents(deps.pool, events, `api/${randomUUID()}`, { withExisting: true, outbox: true, ...(validationErrors && { validationErrors }) });
+  const plan = await planEvents(deps.pool, events, `api/${randomUUID()}`, {
+    withExisting: true,
+    outbox: true,
+    ...(validationErrors && { validationErrors }),
+    // The request's span (tracing on): the relay, the workflow and the attempts of these events join its trace.
+    traceparent: traceparentOf(),
+  });
   // planEvents answers in input order, one row per event (an id twice in the batch: twice).
   const planned = new Map(events.map((event, i) => [event, plan.events[i]]));
   const seen = new Map<string, CallEvent>(); // id → the batch's event taken with that id

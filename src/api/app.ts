@@ -1,3 +1,9 @@
+/**
+ * The API as an Express app. Its routes are declared in src/api/routes/ (src/api/route.ts) and
+ * listed in src/api/routes/index.ts; here they are mounted, in an order that matters: the open
+ * routes (health, metrics, the OpenAPI document) and the Webhooks page first, then the key check
+ * on /v1, the payload codec, the JSON body parsers, and the /v1 routes behind them.
+ */
 import express, { Router, type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
@@ -5,27 +11,17 @@ import type { Pool } from '../db/pool';
 import type { SigningKeyRing } from '../destinations/signing/signing-keys';
 import { EventCatalog } from '../catalog/event-catalog';
 import { logger } from '../observability/logger';
-import { authenticator } from './auth/authenticate';
+import { authenticator, type Authenticator } from './auth/authenticate';
 import { denyWritesOfReadOnlyLinks, requireAdmin } from './auth/principal';
-import { portalLinksRouter } from './routes/portal-links';
 import type { PortalTokens } from '../auth/portal-tokens';
 import { codecRouter } from './routes/codec';
-import { apiKeysRouter } from './routes/api-keys';
 import { errorHandler, requireJson, unknownRoute } from './errors';
-import { openApiJson } from './openapi';
-import { callsRouter } from './routes/calls';
-import { endpointsRouter } from './routes/endpoints';
-import { eventsRouter } from './routes/events';
-import { healthRouter } from './routes/health';
-import { signingKeysRouter } from './routes/signing-keys';
-import { metricsRouter } from '../observability/metrics-router';
-import { operationsRouter } from './routes/operations';
-import { callViewRouter } from './routes/call-view';
-import { callContentRouter } from './routes/call-content';
-import { endpointHealthRouter } from './routes/endpoint-health';
-import { meRouter } from './routes/me';
+import { traceRequests } from './trace-requests';
+import { openApiDocument } from './openapi';
+import { isGuarded, routerOf } from './route';
+import type { RouteDeps } from './route-deps';
+import { API_ROUTES, PORTAL_LINK_ROUTES } from './routes/index';
 import { webhooksPageRouter } from './routes/webhooks-page';
-import { eventTypesRouter } from './routes/event-types';
 
 import type { Outbox } from './accept-event';
 import type { OutboxStatus } from '../outbox/relay';
@@ -83,19 +79,38 @@ const NO_RELAY: Outbox & { status(): OutboxStatus } = {
   status: () => ({ backlog: 0, oldestAt: null, temporalReachable: true, lastError: null, full: false }),
 };
 
+/** What the routes are given: the app's dependencies with their defaults, and the authenticator's caches. */
+function routeDepsOf(deps: AppDeps, auth: Authenticator): RouteDeps {
+  return {
+    pool: deps.pool,
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue,
+    signalTimeoutMs: deps.temporalTimeoutMs ?? 5_000,
+    outbox: deps.outbox ?? NO_RELAY,
+    relay: deps.outbox ?? null,
+    catalog: deps.catalog ?? new EventCatalog(deps.pool, { ttlMs: 5_000, allowUnknownTypes: false, logger }),
+    signingKeys: deps.signingKeys,
+    rules: { allowHttpUrls: deps.allowHttpUrls, allowPrivateNetworks: deps.allowPrivateNetworks ?? true },
+    hmacSecretOverlapMs: deps.hmacSecretOverlapMs,
+    maxEndpointsPerClient: deps.maxEndpointsPerClient ?? 100,
+    maxEventBytes: deps.maxBodyBytes,
+    testWaitMs: deps.testWaitMs ?? 20_000,
+    temporalUiUrl: deps.temporalUiUrl,
+    temporalMetricsUrl: deps.temporalMetricsUrl,
+    // Erasure: with a payload codec (PAYLOAD_ENCRYPTION_KEY) the call's history keys are destroyed with its content.
+    historyEncrypted: deps.payloadCodec !== undefined,
+    authRequired: (deps.auth?.mode ?? 'off') === 'on',
+    forgetApiKey: auth.forget,
+    portalLinks: deps.portal && { tokens: deps.portal.tokens, baseUrl: deps.portal.baseUrl, forget: auth.forgetPortalLink },
+    openApiDocument: openApiDocument(),
+  };
+}
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
-  const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5_000;
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(healthRouter({ pool: deps.pool, temporal: deps.temporal, timeoutMs: temporalTimeoutMs, outbox: deps.outbox ?? null }));
-  app.use(metricsRouter({ pool: deps.pool, ...(deps.temporalMetricsUrl && { temporalMetricsUrl: deps.temporalMetricsUrl }) }));
-  const openapi = openApiJson();
-  app.get('/openapi.json', (_req, res) => {
-    res.type('application/json').send(openapi);
-  });
-  // The Webhooks page (`/`, `/ui/…`): public, it holds no data; it calls /v1 with the user's key.
-  app.use(webhooksPageRouter({ frameAncestors: deps.portal?.frameAncestors ?? [] }));
+  app.use(traceRequests());
   const auth = authenticator({
     mode: deps.auth?.mode ?? 'off',
     adminKeys: deps.auth?.adminKeys ?? [],
@@ -103,6 +118,13 @@ export function createApp(deps: AppDeps): Express {
     ...(deps.auth?.rateLimits && { rateLimits: deps.auth.rateLimits }),
     ...(deps.portal && { portalTokens: deps.portal.tokens }),
   });
+  const routeDeps = routeDepsOf(deps, auth);
+  // Without portal links configured, their routes are not mounted: they answer the unknown route's 404.
+  const routes = deps.portal ? API_ROUTES : API_ROUTES.filter((route) => !PORTAL_LINK_ROUTES.includes(route));
+  // The open routes (health, metrics, this document) answer before the key check and the body parsers.
+  app.use(routerOf(routes.filter((route) => !isGuarded(route.path)), routeDeps));
+  // The Webhooks page (`/`, `/ui/…`): public, it holds no data; it calls /v1 with the user's key.
+  app.use(webhooksPageRouter({ frameAncestors: deps.portal?.frameAncestors ?? [] }));
   // The key is checked before the body is read: an unauthenticated request costs no parsing.
   app.use('/v1', auth.middleware, denyWritesOfReadOnlyLinks);
   if (deps.payloadCodec) {
@@ -113,42 +135,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireJson);
   app.use('/v1/events/batch', express.json({ limit: deps.maxBatchBodyBytes ?? 4 * 1_048_576, strict: true }));
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
-  app.use('/v1/api-keys', apiKeysRouter({ pool: deps.pool, forget: auth.forget }));
-  if (deps.portal) {
-    app.use('/v1/portal-links', portalLinksRouter({ pool: deps.pool, tokens: deps.portal.tokens, baseUrl: deps.portal.baseUrl, forget: auth.forgetPortalLink }));
-  }
-  app.use('/v1/me', meRouter({ authRequired: (deps.auth?.mode ?? 'off') === 'on' }));
-  const catalog = deps.catalog ?? new EventCatalog(deps.pool, { ttlMs: 5_000, allowUnknownTypes: false, logger });
-  app.use('/v1/event-types', eventTypesRouter({ pool: deps.pool, catalog }));
-  const temporalDeps = {
-    temporal: deps.temporal,
-    taskQueue: deps.taskQueue,
-    signalTimeoutMs: temporalTimeoutMs,
-  };
-  const outbox = deps.outbox ?? NO_RELAY;
-  const operations = operationsRouter({ pool: deps.pool, ...temporalDeps, outbox, testWaitMs: deps.testWaitMs ?? 20_000, catalog });
-  app.use('/v1/endpoints', operations.endpoints);
-  const endpointHealth = endpointHealthRouter({ pool: deps.pool });
-  app.use('/v1/endpoints', endpointHealth.endpoints);
-  app.use('/v1/endpoint-health', endpointHealth.list);
-  app.use(
-    '/v1/endpoints',
-    endpointsRouter({
-      pool: deps.pool,
-      outbox,
-      rules: { allowHttpUrls: deps.allowHttpUrls, allowPrivateNetworks: deps.allowPrivateNetworks ?? true },
-      hmacSecretOverlapMs: deps.hmacSecretOverlapMs,
-      maxEndpointsPerClient: deps.maxEndpointsPerClient ?? 100,
-      catalog,
-    }),
-  );
-  app.use(signingKeysRouter({ signingKeys: deps.signingKeys }));
-  app.use('/v1/events', eventsRouter({ pool: deps.pool, outbox, maxEventBytes: deps.maxBodyBytes, catalog }));
-  app.use('/v1/calls', callsRouter({ pool: deps.pool }), operations.calls);
-  app.use('/v1/calls', callViewRouter({ pool: deps.pool, temporal: deps.temporal, temporalUiUrl: deps.temporalUiUrl }));
-  // Erasure: with a payload codec (PAYLOAD_ENCRYPTION_KEY) the call's history keys are destroyed with its content.
-  app.use('/v1/calls', callContentRouter({ pool: deps.pool, temporal: deps.temporal, historyEncrypted: deps.payloadCodec !== undefined, temporalTimeoutMs }));
-  app.use('/v1/deliveries', operations.deliveries);
+  app.use(routerOf(routes.filter((route) => isGuarded(route.path)), routeDeps));
   app.use(unknownRoute);
   app.use(errorHandler);
   return app;

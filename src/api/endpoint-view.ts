@@ -1,55 +1,36 @@
+/**
+ * How an endpoint is shown: secrets as hints (`…` and a few characters), a client certificate as
+ * what it is and when it expires, a Slack/Teams url (a credential) as its origin and a hint. The
+ * types are the response schemas' (src/schemas/responses.ts): what is built here is what is documented.
+ */
+import type { z } from 'zod';
 import { stillSigns } from '../domain/endpoint-auth';
 import { redactedUrl, secretHint, urlIsCredential } from '../observability/redaction';
-import { certificateExpiryState, describeCertificate, type CertificateExpiry } from '../destinations/client-certificates';
+import { certificateExpiryState, describeCertificate } from '../destinations/client-certificates';
 import type { ClientTls, Endpoint, EndpointAuth } from '../schemas/endpoint';
 import type { CustomHeader } from '../schemas/endpoint-options';
+import type { authViewSchema, createdEndpointSchema, endpointViewSchema, revealedAuthSchema } from '../schemas/responses';
 
 export { secretHint };
 
 /** How auth is shown after creation: its type and hints, never a secret itself. */
-export type AuthView =
-  | { type: 'none' }
-  | { type: 'rsa' }
-  | { type: 'bearer'; tokenHint: string }
-  | { type: 'basic'; username: string; passwordHint: string }
-  | ({ type: 'oauth2'; clientSecretHint: string } & OAuth2Public)
-  | { type: 'hmac'; secretHint: string; previousSecrets: { secretHint: string; expiresAt: string }[] }
-  | { type: 'hmac-hex'; header: string; secretHint: string };
+export type AuthView = z.output<typeof authViewSchema>;
 
 /**
  * How auth is shown once, in the response that creates the endpoint: the input form, resolved
  * (a generated hmac secret, the default hmac-hex header), with the secret in full.
  */
-export type RevealedAuth =
-  | { type: 'none' }
-  | { type: 'rsa' }
-  | { type: 'bearer'; token: string }
-  | { type: 'basic'; username: string; password: string }
-  | ({ type: 'oauth2'; clientSecret: string } & OAuth2Public)
-  | { type: 'hmac'; secret: string }
-  | { type: 'hmac-hex'; header: string; secret: string };
+export type RevealedAuth = z.output<typeof revealedAuthSchema>;
 
-type OAuth2Auth = Extract<EndpointAuth, { type: 'oauth2' }>;
-/** What of an OAuth client is shown: all but the secret. */
-type OAuth2Public = Omit<OAuth2Auth, 'type' | 'clientSecret'>;
+/** An endpoint as shown after creation; and as shown once, in the creation response. */
+export type EndpointView = z.output<typeof endpointViewSchema>;
+type CreatedEndpointView = z.output<typeof createdEndpointSchema>;
 
 /** A custom header as shown: a secret one by a hint of its value only. */
-export type HeaderView = { name: string; secret: false; value: string } | { name: string; secret: true; valueHint: string };
+type HeaderView = EndpointView['headers'][number];
 
 /** A client certificate as shown: what it is and when it expires, never its key. */
-export interface TlsView {
-  subject: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  fingerprint256: string;
-  /** `expiring`: within 14 days; `expired`: deliveries to the endpoint fail their TLS handshake. */
-  expiry: CertificateExpiry;
-  /** Whether CAs of its own are trusted for the receiver's certificate. */
-  ca: boolean;
-}
-
-export type EndpointView<A> = Omit<Endpoint, 'auth' | 'headers' | 'tls'> & { auth: A; headers: HeaderView[]; tls: TlsView | null };
+type TlsView = NonNullable<EndpointView['tls']>;
 
 export function headerView(header: CustomHeader): HeaderView {
   return header.secret ? { name: header.name, secret: true, valueHint: secretHint(header.value) } : { name: header.name, secret: false, value: header.value };
@@ -95,11 +76,11 @@ export function urlView(endpoint: Pick<Endpoint, 'kind' | 'url'>): string | null
   return endpoint.url !== null && urlIsCredential(endpoint.kind) ? redactedUrl(endpoint.url) : endpoint.url;
 }
 
-export function endpointView(endpoint: Endpoint): EndpointView<AuthView> {
+export function endpointView(endpoint: Endpoint): EndpointView {
   return { ...endpoint, url: urlView(endpoint), auth: authView(endpoint.auth), headers: endpoint.headers.map(headerView), tls: endpoint.tls && tlsView(endpoint.tls) };
 }
 
 /** The creation response: the only endpoint view with the auth secret (and a Slack/Teams url) in full; secret headers stay hinted. */
-export function createdEndpointView(endpoint: Endpoint): EndpointView<RevealedAuth> {
+export function createdEndpointView(endpoint: Endpoint): CreatedEndpointView {
   return { ...endpoint, auth: revealedAuth(endpoint.auth), headers: endpoint.headers.map(headerView), tls: endpoint.tls && tlsView(endpoint.tls) };
 }

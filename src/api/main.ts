@@ -11,6 +11,7 @@ import { reencryptEndpointSecrets } from '../db/reencrypt-endpoint-secrets';
 import { createPool } from '../db/pool';
 import { signingKeysFrom } from '../destinations/signing/from-config';
 import { logger } from '../observability/logger';
+import { tracingClientInterceptors, tracingFrom } from '../observability/tracing';
 import { onShutdownSignal } from '../process/shutdown';
 import { dataConverterFrom } from '../temporal/payload-codec';
 import { createApp } from './app';
@@ -21,6 +22,7 @@ import { outboxRelayFrom } from '../outbox/relay';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = tracingFrom(config, 'api', logger);
   if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
     throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start runs everything with embedded defaults)');
   }
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   const auth = await resolveAuth(config, pool);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFrom(config, pool);
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }) });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter && { dataConverter }), ...tracingClientInterceptors(tracing) });
   // Accepted events are signalled from Postgres by this process's outbox relay (and by every other process's).
   const outbox = outboxRelayFrom(config, { pool, temporal, logger });
   outbox.start();
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     await outbox.stop();
     await connection.close();
     await pool.end();
+    await tracing?.shutdown();
     process.exit(0);
   };
   onShutdownSignal(stop);

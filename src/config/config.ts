@@ -140,6 +140,10 @@ const intervalOrOff = z
     return every.data;
   });
 
+function isHttpUrl(text: string | undefined): boolean {
+  return text === undefined || (URL.canParse(text) && /^https?:$/.test(new URL(text).protocol));
+}
+
 export const configSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -239,6 +243,16 @@ export const configSchema = z.object({
   RATE_LIMIT_CLIENT_KEY: rateLimit.default(100),
   RATE_LIMIT_ADMIN_KEY: rateLimit.default(0),
   MAX_ENDPOINTS_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** OpenTelemetry traces (OTLP over HTTP, JSON): the collector's base URL (`/v1/traces` is appended), or the traces URL itself; unset: tracing off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.refine(isHttpUrl, 'must be an http:// or https:// URL, such as http://localhost:4318'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText.refine(isHttpUrl, 'must be an http:// or https:// URL, such as http://localhost:4318/v1/traces'),
+  OTEL_SERVICE_NAME: optionalText,
+  /** `true` turns tracing off whatever else is set (as OTEL_TRACES_EXPORTER=none does). */
+  OTEL_SDK_DISABLED: optionalText,
+  OTEL_TRACES_EXPORTER: optionalText,
+  /** Only OTLP over HTTP with JSON bodies is exported; another protocol is refused rather than silently ignored. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: optionalText.refine((v) => v === undefined || v === 'http/json', 'callhook exports OTLP over HTTP with JSON bodies: set http/json, or leave it unset'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText.refine((v) => v === undefined || v === 'http/json', 'callhook exports OTLP over HTTP with JSON bodies: set http/json, or leave it unset'),
   /** Log lines: `pretty` (human-readable) or `json`; unset: pretty when stdout is a terminal, JSON lines otherwise (read by src/logger.ts). */
   LOG_FORMAT: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['pretty', 'json']).optional()),
 });

@@ -1,18 +1,11 @@
+import type { z } from 'zod';
+import type { apiKeySchema } from '../schemas/responses';
 import type { Queryable } from './pool';
 
-export type ApiKeyKind = 'client' | 'admin';
+/** An API key as stored and as the API shows it (its response schema's type): never the key itself, only its hash (not returned) and a hint. */
+export type ApiKeyRecord = z.output<typeof apiKeySchema>;
 
-/** An API key as stored: never the key itself, only its hash (not returned) and a hint. */
-export interface ApiKeyRecord {
-  id: string;
-  kind: ApiKeyKind;
-  clientId: string | null;
-  name: string;
-  keyHint: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+export type ApiKeyKind = ApiKeyRecord['kind'];
 
 interface ApiKeyRow {
   id: string;

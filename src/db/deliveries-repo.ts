@@ -1,14 +1,17 @@
+import type { z } from 'zod';
 import type { CallEvent } from '../schemas/call-event';
 import type { Endpoint } from '../schemas/endpoint';
+import type { attemptOutcomeSchema, deliveryLogEntrySchema, deliveryStatusSchema } from '../schemas/responses';
 import { CIRCUIT_COLUMNS, toCircuit, type Circuit, type CircuitRow } from './endpoint-circuit-repo';
 import { ENDPOINT_COLUMNS, toEndpoint, type EndpointRow } from './endpoints-repo';
 import type { LaneItem } from './lanes-repo';
 import { NO_NOTICE_EVENT_TYPES } from './reconcile-repo';
 import type { Queryable } from './pool';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
+// The delivery log's types are its response schemas' (src/schemas/responses.ts): what is read here is what the API documents.
+export type DeliveryStatus = z.output<typeof deliveryStatusSchema>;
 /** `cancelled`: aborted because its delivery was skipped under way; no attempt of the round. */
-export type AttemptOutcome = 'succeeded' | 'retryable' | 'final' | 'cancelled';
+type AttemptOutcome = z.output<typeof attemptOutcomeSchema>;
 
 
 export interface DeliveryContext {
@@ -21,12 +24,14 @@ export interface DeliveryContext {
   /** Why its last attempt failed (or why it ended), if it did. */
   lastError: string | null;
   event: CallEvent;
+  /** The trace context the event was accepted in (events.trace_parent), when tracing was on. */
+  traceparent: string | null;
   endpoint: Endpoint & { deleted: boolean };
   /** The endpoint's circuit breaker, as it was when the context was read. */
   circuit: Circuit;
 }
 
-const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.call_id, d.status, d.attempt_count, d.attempt_base, d.last_error, e.payload, p.deleted_at IS NOT NULL AS deleted,
+const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.call_id, d.status, d.attempt_count, d.attempt_base, d.last_error, e.payload, e.trace_parent, p.deleted_at IS NOT NULL AS deleted,
     ${ENDPOINT_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}, ${CIRCUIT_COLUMNS}
   FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id LEFT JOIN endpoint_circuits c ON c.endpoint_id = d.endpoint_id
   WHERE d.id = ANY ($1::text[])`;
@@ -36,7 +41,7 @@ const LOAD_DELIVERY_CONTEXTS = `SELECT d.id AS delivery_id, d.call_id, d.status,
  * changes (url, token, active) apply to the next attempt. Missing ids are left out.
  */
 export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[]): Promise<Map<string, DeliveryContext>> {
-  const { rows } = await db.query<EndpointRow & CircuitRow & { delivery_id: string; call_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; last_error: string | null; payload: CallEvent; deleted: boolean }>({
+  const { rows } = await db.query<EndpointRow & CircuitRow & { delivery_id: string; call_id: string; status: DeliveryStatus; attempt_count: number; attempt_base: number; last_error: string | null; payload: CallEvent; trace_parent: string | null; deleted: boolean }>({
     name: 'load-delivery-contexts',
     text: LOAD_DELIVERY_CONTEXTS,
     values: [deliveryIds],
@@ -52,6 +57,7 @@ export async function loadDeliveryContexts(db: Queryable, deliveryIds: string[])
         attemptBase: row.attempt_base,
         lastError: row.last_error,
         event: row.payload,
+        traceparent: row.trace_parent,
         endpoint: { ...toEndpoint(row), deleted: row.deleted },
         circuit: toCircuit(row),
       },
@@ -68,6 +74,8 @@ export interface AttemptRecord {
   outcome: AttemptOutcome;
   error: string | null;
   responseExcerpt: string | null;
+  /** The trace the attempt's span is in (tracing on). */
+  traceId?: string | null;
 }
 
 /**
@@ -96,9 +104,9 @@ export async function recordAttempt(
        WHERE id = $1
        RETURNING status, erased_at IS NOT NULL AS erased
      ), attempt AS (
-       INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt)
+       INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt, trace_id)
        SELECT $1, $2::int, $3::timestamptz, $4::int, $5::int, $6::text,
-              CASE WHEN u.erased THEN NULL ELSE $7::text END, CASE WHEN u.erased THEN NULL ELSE $8::text END
+              CASE WHEN u.erased THEN NULL ELSE $7::text END, CASE WHEN u.erased THEN NULL ELSE $8::text END, $11::text
        FROM updated u
      )
      SELECT status FROM updated`,
@@ -113,6 +121,7 @@ export async function recordAttempt(
       attempt.responseExcerpt,
       attempt.ends,
       attempt.nextAttemptAt,
+      attempt.traceId ?? null,
     ],
   });
   return rows[0]?.status;
@@ -124,9 +133,9 @@ export async function recordAttempt(
  */
 export async function recordCancelledAttempt(db: Queryable, attempt: Omit<AttemptRecord, 'outcome' | 'statusCode' | 'responseExcerpt'>): Promise<void> {
   await db.query(
-    `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt)
-     VALUES ($1, $2, $3, $4, NULL, 'cancelled', $5, NULL)`,
-    [attempt.deliveryId, attempt.attemptNumber, attempt.startedAt, attempt.durationMs, attempt.error],
+    `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, outcome, error, response_excerpt, trace_id)
+     VALUES ($1, $2, $3, $4, NULL, 'cancelled', $5, NULL, $6)`,
+    [attempt.deliveryId, attempt.attemptNumber, attempt.startedAt, attempt.durationMs, attempt.error, attempt.traceId ?? null],
   );
 }
 
@@ -147,37 +156,8 @@ export async function markDeliveryFailed(db: Queryable, deliveryId: string, reas
   return rows[0]?.kind;
 }
 
-export interface DeliveryLogEntry {
-  id: string;
-  eventId: string;
-  eventType: string;
-  endpointId: string;
-  callId: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-  endedAt: string | null;
-  /** When a pending delivery's next attempt is due (it failed an attempt and waits out its backoff); null otherwise. */
-  nextAttemptAt: string | null;
-  /** What the catalog's schema found wrong with the event's body, accepted under `warn`; null when nothing was. */
-  validationErrors: { pointer: string; message: string }[] | null;
-  /** When its call's content was erased (the event's body, the attempts' excerpts and errors are gone); null when it was not. */
-  erasedAt: string | null;
-  /** Operator actions on this delivery (redeliver, skip), oldest first. */
-  actions: { action: 'redeliver' | 'skip' | 'cancel'; source: string; reason: string | null; at: string }[];
-  attempts: {
-    attemptNumber: number;
-    startedAt: string;
-    durationMs: number;
-    statusCode: number | null;
-    outcome: AttemptOutcome;
-    error: string | null;
-    responseExcerpt: string | null;
-  }[];
-}
+/** One event to one endpoint: its status, every attempt and every operator action, oldest first. */
+export type DeliveryLogEntry = z.output<typeof deliveryLogEntrySchema>;
 
 export interface DeliveryLogFilter {
   callId?: string;
@@ -226,7 +206,7 @@ export async function listDeliveryLog(db: Queryable, filter: DeliveryLogFilter):
             COALESCE((SELECT json_agg(json_build_object(
                 'attemptNumber', a.attempt_number, 'startedAt', a.started_at, 'durationMs', a.duration_ms,
                 'statusCode', a.status_code, 'outcome', a.outcome, 'error', a.error,
-                'responseExcerpt', a.response_excerpt) ORDER BY a.id)
+                'responseExcerpt', a.response_excerpt, 'traceId', a.trace_id) ORDER BY a.id)
               FROM delivery_attempts a WHERE a.delivery_id = d.id), '[]'::json) AS attempts,
             COALESCE((SELECT json_agg(json_build_object(
                 'action', x.action, 'source', x.source, 'reason', x.reason, 'at', x.created_at) ORDER BY x.id)

@@ -5,9 +5,14 @@
  * then one delivery (the probe) claims the right to try. Its success closes the circuit; its
  * failure opens it for another cool-down.
  */
+import type { z } from 'zod';
+import type { circuitViewSchema } from '../schemas/responses';
 import type { Queryable } from './pool';
 
-export type CircuitState = 'closed' | 'open' | 'probing';
+/** The circuit as the endpoint's health shows it (its response schema's type). */
+type CircuitView = z.output<typeof circuitViewSchema>;
+
+type CircuitState = CircuitView['state'];
 
 /** The circuit as a delivery context reads it (columns of a LEFT JOIN: all null when the endpoint never failed). */
 export interface Circuit {
@@ -122,15 +127,6 @@ export async function countSuccess(db: Queryable, endpointId: string): Promise<C
     values: [endpointId],
   });
   return rows[0]?.was ?? null;
-}
-
-/** The circuit as the endpoint's view shows it. */
-export interface CircuitView {
-  state: CircuitState;
-  failingSince: string | null;
-  failingCalls: number;
-  openedAt: string | null;
-  retryAt: string | null;
 }
 
 export async function loadCircuitViews(db: Queryable, endpointIds: string[]): Promise<Map<string, CircuitView>> {

@@ -5,8 +5,9 @@
  * of the window (delivery_attempts_started_idx), at most FAILED_WAITING_CAP rows counted per
  * endpoint, one index probe per endpoint for the latest delivery. And its circuit breaker's state.
  */
-import type { DeliveryLogEntry } from './deliveries-repo';
-import { CLOSED_CIRCUIT, loadCircuitViews, type CircuitView } from './endpoint-circuit-repo';
+import type { z } from 'zod';
+import type { endpointHealthSchema } from '../schemas/responses';
+import { CLOSED_CIRCUIT, loadCircuitViews } from './endpoint-circuit-repo';
 import type { Queryable } from './pool';
 
 /** Counting failed deliveries stops here: the page says "10000+" rather than scan a huge backlog. */
@@ -19,40 +20,18 @@ export interface HealthWindow {
   hours: number;
 }
 
-export interface AttemptStats {
-  succeeded: number;
-  /** Attempts that did not succeed (retryable or final). */
-  failed: number;
-  /** Duration percentiles of the attempts, in ms rounded; null without attempts. */
-  p50Ms: number | null;
-  p95Ms: number | null;
-}
-
-export interface HealthBucket extends AttemptStats {
-  start: string;
-}
-
+/**
+ * An endpoint's health (its response schema's type): one bucket per hour of the window, oldest
+ * first (hours without attempts have zero counts); totals over the whole window (percentiles of
+ * all its attempts, not of the buckets); the deliveries that finally failed, counted up to
+ * FAILED_WAITING_CAP; its latest delivery; its circuit breaker, closed (CLOSED_CIRCUIT) when it
+ * has not failed since its last success.
+ */
+export type EndpointHealth = z.output<typeof endpointHealthSchema>;
+/** Attempts that succeeded and that did not (retryable or final); duration percentiles in ms rounded, null without attempts. */
+type AttemptStats = Omit<EndpointHealth['buckets'][number], 'start'>;
 /** An endpoint's latest delivery: the delivery log's fields without its attempts and actions. */
-export type LastDelivery = Pick<
-  DeliveryLogEntry,
-  'id' | 'eventType' | 'callId' | 'status' | 'attemptCount' | 'lastStatusCode' | 'lastError' | 'createdAt' | 'endedAt'
->;
-
-export interface EndpointHealth {
-  endpointId: string;
-  since: string;
-  until: string;
-  /** One per hour of the window, oldest first (hours without attempts have zero counts). */
-  buckets: HealthBucket[];
-  /** Over the whole window (percentiles of all its attempts, not of the buckets). */
-  totals: AttemptStats & { successRate: number | null };
-  /** Deliveries that finally failed (status failed), counted up to FAILED_WAITING_CAP. */
-  failedWaiting: number;
-  failedWaitingCapped: boolean;
-  lastDelivery: LastDelivery | null;
-  /** The circuit breaker across calls: closed (CLOSED_CIRCUIT) when the endpoint has not failed since its last success. */
-  circuit: CircuitView;
-}
+type LastDelivery = NonNullable<EndpointHealth['lastDelivery']>;
 
 const HOUR_MS = 3_600_000;
 

@@ -33,10 +33,11 @@ export interface EndpointRow {
   retry: unknown;
   /** The client certificate and CAs, without the private key. */
   tls: unknown;
+  send_traceparent: boolean;
 }
 
 export const ENDPOINT_COLUMNS =
-  'id, client_id, kind, url, email, events, auth, secrets, active, description, created_at, updated_at, paused_at, paused_by, disabled_reason, disabled_at, rate_limit, headers, filter, retry, tls';
+  'id, client_id, kind, url, email, events, auth, secrets, active, description, created_at, updated_at, paused_at, paused_by, disabled_reason, disabled_at, rate_limit, headers, filter, retry, tls, send_traceparent';
 
 /** A column (secrets opened) read through its schema: a row written by an older or broken build fails loudly, naming the endpoint. */
 function stored<S extends z.ZodType>(endpointId: string, column: string, schema: S, value: unknown): z.output<S> {
@@ -65,6 +66,7 @@ export function toEndpoint(row: EndpointRow, ring: KeyRing = secretsKeyRing()): 
     filter: row.filter === null ? null : stored(row.id, 'filter', endpointFilterSchema, row.filter),
     retry: row.retry === null ? null : stored(row.id, 'retry', retryScheduleSchema, row.retry),
     tls: opened.tls === null ? null : stored(row.id, 'tls', clientTlsSchema, opened.tls),
+    sendTraceparent: row.send_traceparent,
     pausedAt: row.paused_at?.toISOString() ?? null,
     pausedBy: row.paused_by,
     disabledReason: row.disabled_reason,
@@ -74,16 +76,16 @@ export function toEndpoint(row: EndpointRow, ring: KeyRing = secretsKeyRing()): 
   };
 }
 
-/** What creating an endpoint sets; the state fields (paused, disabled) start empty. */
-export type NewEndpoint = Omit<Endpoint, 'createdAt' | 'updatedAt' | EndpointStateField>;
+/** What creating an endpoint sets; the state fields (paused, disabled) start empty, and the traceparent header off unless asked for. */
+export type NewEndpoint = Omit<Endpoint, 'createdAt' | 'updatedAt' | EndpointStateField | 'sendTraceparent'> & { sendTraceparent?: boolean };
 type EndpointStateField = 'pausedAt' | 'pausedBy' | 'disabledReason' | 'disabledAt';
 
 export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Promise<Endpoint> {
   const ring = secretsKeyRing();
   const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
-    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, secrets, active, description, rate_limit, headers, filter, retry, tls)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${ENDPOINT_COLUMNS}`,
+    `INSERT INTO endpoints (id, client_id, kind, url, email, events, auth, secrets, active, description, rate_limit, headers, filter, retry, tls, send_traceparent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ${ENDPOINT_COLUMNS}`,
     [
       endpoint.id,
       endpoint.clientId,
@@ -97,6 +99,7 @@ export async function insertEndpoint(db: Queryable, endpoint: NewEndpoint): Prom
       endpoint.description,
       endpoint.rateLimit,
       ...optionColumns(endpoint, sealed),
+      endpoint.sendTraceparent ?? false,
     ],
   );
   return toEndpoint(rows[0]!, ring);
@@ -142,7 +145,7 @@ export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise
   const sealed = sealEndpointSecrets(endpoint, ring);
   const { rows } = await db.query<EndpointRow>(
     `UPDATE endpoints SET url = $2, email = $3, events = $4, auth = $5, secrets = $6, active = $7, description = $8, rate_limit = $9,
-       headers = $10, filter = $11, retry = $12, tls = $13,
+       headers = $10, filter = $11, retry = $12, tls = $13, send_traceparent = $14,
        disabled_reason = CASE WHEN $7 THEN NULL WHEN active THEN 'disabled through the API' ELSE disabled_reason END,
        disabled_at = CASE WHEN $7 THEN NULL WHEN active THEN now() ELSE disabled_at END,
        updated_at = now()
@@ -158,6 +161,7 @@ export async function updateEndpoint(db: Queryable, endpoint: Endpoint): Promise
       endpoint.description,
       endpoint.rateLimit,
       ...optionColumns(endpoint, sealed),
+      endpoint.sendTraceparent,
     ],
   );
   return toEndpoint(rows[0]!, ring);

@@ -1,30 +1,18 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import type { CallEvent } from '../schemas/call-event';
+import type { callEventSummarySchema, eventDetailSchema } from '../schemas/responses';
 import type { Queryable } from './pool';
 
-/** An erased event's payload as it is shown: its envelope, the body gone (src/db/erasure-repo.ts). */
-export interface ErasedEventPayload {
-  id: string;
-  eventType: string;
-  occurredAt: string;
-  body: null;
-}
-
-export interface StoredEvent {
-  id: string;
-  callId: string;
-  clientId: string;
-  eventType: string;
-  /** The event as accepted; once erased, its envelope with `body: null`. */
-  payload: CallEvent | ErasedEventPayload;
+/**
+ * An event as stored: what GET /v1/events/{id} shows of it (its response schema's fields but the
+ * deliveries: the payload as accepted, or once erased its envelope with `body: null`), and what
+ * only intake reads (its content's hash, when it was signalled).
+ */
+type StoredEvent = Omit<z.output<typeof eventDetailSchema>, 'deliveries'> & {
   payloadHash: string;
-  receivedAt: string;
   signaledAt: string | null;
-  /** What the catalog's schema found wrong with the body, accepted under `warn`; null when nothing was. */
-  validationErrors: { pointer: string; message: string }[] | null;
-  /** When the call's content was erased (DELETE /v1/calls/:callId/content); null when it was not. */
-  erasedAt: string | null;
-}
+};
 
 interface EventRow {
   id: string;
@@ -75,17 +63,8 @@ export async function callClientId(db: Queryable, callId: string): Promise<strin
   return rows[0]?.clientId;
 }
 
-/** One event of a call as the call view lists it. */
-export interface CallEventSummary {
-  id: string;
-  eventType: string;
-  /** `body.data.callStatus` as the event reported it, if it did. */
-  callStatus: string | null;
-  occurredAt: string;
-  receivedAt: string;
-  /** When its content was erased; null when it was not. */
-  erasedAt: string | null;
-}
+/** One event of a call as the call view lists it (its response schema's type). */
+type CallEventSummary = z.output<typeof callEventSummarySchema>;
 
 /**
  * A page of a call's events in the order they were received (ties: by id), after the event
@@ -95,7 +74,7 @@ export async function listCallEvents(db: Queryable, callId: string, page: { limi
   const { rows } = await db.query<CallEventSummary>(
     `SELECT e.id, e.event_type AS "eventType", e.payload -> 'body' -> 'data' ->> 'callStatus' AS "callStatus",
             to_json(e.occurred_at) #>> '{}' AS "occurredAt", to_json(e.received_at) #>> '{}' AS "receivedAt",
-            to_json(e.erased_at) #>> '{}' AS "erasedAt"
+            to_json(e.erased_at) #>> '{}' AS "erasedAt", split_part(e.trace_parent, '-', 2) AS "traceId"
      FROM events e
      WHERE e.call_id = $1
        AND ($2::text IS NULL OR (e.received_at, e.id) > (SELECT p.received_at, p.id FROM events p WHERE p.id = $2 AND p.call_id = $1))

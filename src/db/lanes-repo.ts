@@ -26,6 +26,8 @@ interface LaneItemRow {
   eventType: string;
   kind: EndpointKind;
   laneSeq: string;
+  /** The event's trace context (events.trace_parent), when it was accepted with tracing on. */
+  traceparent: string | null;
 }
 
 const toLaneItem = (row: LaneItemRow): LaneItem => ({
@@ -35,6 +37,7 @@ const toLaneItem = (row: LaneItemRow): LaneItem => ({
   eventType: row.eventType,
   kind: row.kind,
   laneSeq: Number(row.laneSeq),
+  ...(row.traceparent && { traceparent: row.traceparent }),
 });
 
 type EventRow = { what: 'event'; eventId: string; fresh: boolean; knownCall: boolean; otherClient: boolean; existing: PlannedEvent['existing'] };
@@ -61,6 +64,8 @@ export async function planEvents(
     outbox?: boolean;
     /** Per event (in order), what the catalog's schema found wrong with an event accepted under `warn`; stored with it. */
     validationErrors?: (readonly unknown[] | null)[];
+    /** The W3C trace context the events were accepted in (src/observability/trace-context.ts): their deliveries join that trace. */
+    traceparent?: string | null;
   } = {},
 ): Promise<EventPlan> {
   if (events.length === 0) return { events: [], knownCall: false, pending: [] };
@@ -72,8 +77,8 @@ export async function planEvents(
          WITH ORDINALITY AS i(id, call_id, client_id, event_type, payload, payload_hash, occurred_at, target, validation_errors, n)
      ),
      stored AS (
-       INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at, signaled_at, validation_errors)
-       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now(), CASE WHEN $13 THEN NULL ELSE now() END, validation_errors FROM input i
+       INSERT INTO events (id, call_id, client_id, event_type, payload, payload_hash, occurred_at, planned_run_id, planned_at, signaled_at, validation_errors, trace_parent)
+       SELECT id, call_id, client_id, event_type, payload, payload_hash, occurred_at, $9, now(), CASE WHEN $13 THEN NULL ELSE now() END, validation_errors, $15::text FROM input i
        -- A call's events all name one client, so any one of them tells the call's client (one index probe);
        -- for a call new to Postgres, the batch's first event of the call does.
        WHERE COALESCE((SELECT o.client_id FROM events o WHERE o.call_id = i.call_id LIMIT 1),
@@ -114,10 +119,12 @@ export async function planEvents(
                      (SELECT f.client_id FROM input f WHERE f.call_id = i.call_id ORDER BY f.n LIMIT 1)) <> i.client_id AS "otherClient",
             CASE WHEN $12 THEN (SELECT json_build_object('sameContent', o.payload_hash = i.payload_hash OR o.erased_at IS NOT NULL, 'signaled', o.signaled_at IS NOT NULL, 'payload', o.payload)
              FROM events o WHERE o.id = i.id) END AS existing,
-            NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", i.n AS ord
+            NULL AS "deliveryId", NULL AS "endpointId", NULL AS "eventType", NULL AS kind, NULL AS "laneSeq", NULL AS traceparent, i.n AS ord
      FROM input i
      UNION ALL
-     SELECT 'delivery', d.event_id, NULL, NULL, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text, 0
+     SELECT 'delivery', d.event_id, NULL, NULL, NULL, NULL, d.id, d.endpoint_id, i.event_type, p.kind, d.lane_seq::text,
+            -- An event stored by this very statement is not in the events table yet for it: its trace context is $15.
+            COALESCE((SELECT e.trace_parent FROM events e WHERE e.id = d.event_id), $15::text), 0
      FROM pending d JOIN input i ON i.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id
      ORDER BY what DESC, ord, "laneSeq"`,
     values: [
@@ -138,6 +145,7 @@ export async function planEvents(
         const errors = options.validationErrors?.[i];
         return errors && errors.length > 0 ? JSON.stringify(errors) : null;
       }),
+      options.traceparent ?? null,
     ],
   });
   const pending = rows.filter((r): r is { what: 'delivery' } & LaneItemRow => r.what === 'delivery').map(toLaneItem);
@@ -171,7 +179,7 @@ export async function loadLaneWindows(
   const { rows } = await db.query<LaneItemRow & { rn: string; roundAttempts: number; nextAttemptAt: Date | null; lastError: string | null }>(
     `SELECT * FROM (
        SELECT d.id AS "deliveryId", d.endpoint_id AS "endpointId", d.event_id AS "eventId", e.event_type AS "eventType",
-              p.kind, d.lane_seq::text AS "laneSeq", d.attempt_count - d.attempt_base AS "roundAttempts",
+              p.kind, d.lane_seq::text AS "laneSeq", e.trace_parent AS traceparent, d.attempt_count - d.attempt_base AS "roundAttempts",
               d.next_attempt_at AS "nextAttemptAt", d.last_error AS "lastError",
               row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.lane_seq) AS rn
        FROM deliveries d JOIN events e ON e.id = d.event_id JOIN endpoints p ON p.id = d.endpoint_id

@@ -15,7 +15,7 @@ export interface PendingCall {
   /** Whether the call had an event signalled before (false: a new call, whose first run needs no start-up step). */
   known: boolean;
   /** Its events not signalled yet, in the order they were accepted, each with its deliveries still pending. */
-  events: { event: CallEvent; planned: LaneItem[]; bytes: number }[];
+  events: { event: CallEvent; planned: LaneItem[]; bytes: number; traceparent: string | null }[];
   /** Endpoints it waits for that may go again. */
   wakeups: string[];
 }
@@ -49,11 +49,12 @@ export async function releaseCalls(db: Queryable): Promise<void> {
 export async function loadPendingCalls(db: Queryable, callIds: string[], maxEvents: number): Promise<PendingCall[]> {
   if (callIds.length === 0) return [];
   // One after the other: `db` is one connection.
-  const events = await db.query<{ callId: string; payload: CallEvent; planned: LaneItem[]; bytes: number }>({
+  const events = await db.query<{ callId: string; payload: CallEvent; planned: LaneItem[]; bytes: number; traceparent: string | null }>({
     name: 'outbox-load-events',
-    text: `SELECT e.call_id AS "callId", e.payload, octet_length(e.payload::text) AS bytes,
-                  COALESCE((SELECT json_agg(json_build_object('deliveryId', d.id, 'endpointId', d.endpoint_id, 'eventId', d.event_id,
-                                                              'eventType', e.event_type, 'kind', p.kind, 'laneSeq', d.lane_seq) ORDER BY d.lane_seq)
+    text: `SELECT e.call_id AS "callId", e.payload, octet_length(e.payload::text) AS bytes, e.trace_parent AS traceparent,
+                  COALESCE((SELECT json_agg(json_strip_nulls(json_build_object('deliveryId', d.id, 'endpointId', d.endpoint_id, 'eventId', d.event_id,
+                                                              'eventType', e.event_type, 'kind', p.kind, 'laneSeq', d.lane_seq,
+                                                              'traceparent', e.trace_parent)) ORDER BY d.lane_seq)
                             FROM deliveries d JOIN endpoints p ON p.id = d.endpoint_id
                             WHERE d.event_id = e.id AND d.status = 'pending'), '[]') AS planned
            FROM events e WHERE e.call_id = ANY ($1) AND e.signaled_at IS NULL
@@ -75,7 +76,7 @@ export async function loadPendingCalls(db: Queryable, callIds: string[], maxEven
   const calls = new Map<string, PendingCall>(
     callIds.map((callId) => [callId, { callId, known: knownCalls.has(callId), events: [], wakeups: [] }]),
   );
-  for (const row of events.rows) calls.get(row.callId)?.events.push({ event: row.payload, planned: row.planned.map(toLaneItem), bytes: row.bytes });
+  for (const row of events.rows) calls.get(row.callId)?.events.push({ event: row.payload, planned: row.planned.map(toLaneItem), bytes: row.bytes, traceparent: row.traceparent });
   for (const row of wakeups.rows) calls.get(row.callId)?.wakeups.push(row.endpointId);
   return [...calls.values()].filter((call) => call.events.length > 0 || call.wakeups.length > 0);
 }

@@ -109,6 +109,8 @@ export function customDestination(options: CustomDestinationOptions): Destinatio
               [HEADERS.eventId]: event.id,
               [HEADERS.deliveryId]: request.deliveryId,
               [HEADERS.attempt]: String(request.attemptNumber),
+              // The endpoint opted in (sendTraceparent) and tracing is on: the receiver's spans can join the event's trace.
+              ...(request.traceparent && { traceparent: request.traceparent }),
               ...authHeaders(endpoint.auth, event, body, new Date(), options.signingKeys, accessToken),
             },
             body,

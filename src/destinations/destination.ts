@@ -9,6 +9,8 @@ export interface AttemptRequest {
   attemptNumber: number;
   /** Aborts the attempt: its timeout, or the activity being cancelled. */
   signal: AbortSignal;
+  /** The attempt's W3C trace context, for a custom endpoint that opted in to a `traceparent` header (tracing on). */
+  traceparent?: string;
 }
 
 /**

@@ -14,11 +14,13 @@
  * retention (`history: 'not-encrypted'`). Idempotent: erasing again changes and counts nothing.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { z } from 'zod';
 import { forgetCallDataKeys } from '../crypto/call-data-keys';
 import { ERASED_REASON, eraseCallContent, type ErasureCounts } from '../db/erasure-repo';
 import type { Pool } from '../db/pool';
 import { markRunRecovered } from '../db/recovered-runs-repo';
 import type { Logger } from '../observability/logger';
+import type { callErasureSchema } from '../schemas/responses';
 import { deliveriesEnded } from '../observability/metrics';
 import { CALL_WORKFLOW_TYPE } from '../workflows/messages';
 
@@ -35,15 +37,8 @@ export interface EraseCallDeps {
   temporalTimeoutMs?: number;
 }
 
-export interface CallErasure {
-  callId: string;
-  erasedAt: string;
-  events: number;
-  attempts: number;
-  skipped: number;
-  historyKeysDestroyed: number;
-  history: 'crypto-shredded' | 'not-encrypted';
-}
+/** What an erasure removed, as DELETE /v1/calls/{callId}/content answers it (its response schema's type). */
+type CallErasure = z.output<typeof callErasureSchema>;
 
 /** Temporal did not answer while the call's workflow was being stopped: Postgres is erased already; erasing again finishes. */
 export class ErasureTemporalError extends Error {

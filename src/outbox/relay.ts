@@ -10,6 +10,7 @@
  * dedupes them by delivery id. While Temporal is unreachable, events wait here (the backlog is
  * bounded by OUTBOX_MAX_PENDING: the API answers 503 beyond it) and go out when it is back.
  */
+import { context } from '@opentelemetry/api';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import { signalCallEvents } from '../temporal/call-events-client';
@@ -20,6 +21,7 @@ import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import { outboxBacklog, outboxRelayErrors, outboxSignals } from '../observability/metrics';
 import { endpointReadySignal } from '../workflows/messages';
+import { startRelaySpans } from './relay-spans';
 
 /** Calls claimed per round, events loaded per round, and signals in flight at once. */
 const CALLS_PER_ROUND = 200;
@@ -168,10 +170,19 @@ export class OutboxRelay {
     const deadline = () => Date.now() + signalTimeoutMs;
     try {
       if (call.events.length > 0) {
-        const signals = await temporal.connection.withDeadline(deadline(), () =>
-          signalCallEvents(temporal, call.callId, call.events, { taskQueue, newCallSettings: call.known ? undefined : deliverySettings }),
-        );
-        outboxSignals.inc({ signal: 'callEvents' }, signals);
+        const spans = startRelaySpans(call);
+        try {
+          const signals = await context.with(spans.context, () =>
+            temporal.connection.withDeadline(deadline(), () =>
+              signalCallEvents(temporal, call.callId, call.events, { taskQueue, newCallSettings: call.known ? undefined : deliverySettings }),
+            ),
+          );
+          spans.end();
+          outboxSignals.inc({ signal: 'callEvents' }, signals);
+        } catch (err) {
+          spans.end(err instanceof Error ? err.message : String(err));
+          throw err;
+        }
         outcome.signaled = call.events.map((e) => e.event.id);
       }
       for (const endpointId of call.wakeups) {

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { callEventSchema, eventIdSchema, isoInstantSchema, type CallEvent } from './call-event';
 import { endpointKindSchema } from './endpoint-kind';
+import { traceparentSchema } from './traceparent';
 
 const idSchema = (prefix: string) =>
   z
@@ -28,6 +29,8 @@ export const laneItemSchema = z
     eventType: z.string().min(1).max(200),
     kind: endpointKindSchema,
     laneSeq: z.number().int().positive(),
+    /** The event's trace context (tracing on): the lane runs the delivery's activity in the event's trace. */
+    traceparent: traceparentSchema.optional(),
   })
   .strict();
 export type LaneItem = z.infer<typeof laneItemSchema>;

@@ -147,6 +147,10 @@ const endpointFields = {
   filter: endpointFilterSchema.describe('only events that match are delivered here; see "Content filters"').optional(),
   retry: retryScheduleSchema.describe('this endpoint\'s own retry schedule; omit (or null) for the default').optional(),
   tls: clientTlsSchema.describe('custom endpoints: a client certificate for mutual TLS').optional(),
+  sendTraceparent: z
+    .boolean()
+    .describe("custom endpoints: send each attempt's W3C `traceparent` header (when callhook's tracing is on), so the receiver's spans join the event's trace; default false")
+    .optional(),
 };
 
 export const createEndpointSchema = z.object(endpointFields).strict();
@@ -164,6 +168,7 @@ export const updateEndpointSchema = z
     filter: endpointFields.filter.unwrap().nullable(),
     retry: endpointFields.retry.unwrap().nullable(),
     tls: endpointFields.tls.unwrap().nullable(),
+    sendTraceparent: endpointFields.sendTraceparent.unwrap(),
   })
   .partial()
   .strict()
@@ -190,6 +195,8 @@ export interface Endpoint {
   retry: RetrySchedule | null;
   /** A client certificate presented to the receiver (custom endpoints). */
   tls: ClientTls | null;
+  /** Whether each attempt carries a W3C `traceparent` header (custom endpoints; tracing on). */
+  sendTraceparent: boolean;
   /** Paused: deliveries wait (not attempted, not failed) until it is resumed. */
   pausedAt: string | null;
   pausedBy: string | null;
@@ -213,6 +220,7 @@ export type EndpointShape = Pick<Endpoint, 'kind' | 'url' | 'email'> & {
   auth: { type: AuthType; tokenUrl?: string; header?: string };
   headers?: readonly { name: string }[] | undefined;
   tls?: unknown;
+  sendTraceparent?: boolean | undefined;
 };
 
 /** Where a url may point under the rules; a problem's message, or undefined when it may. */
@@ -253,6 +261,8 @@ export function endpointProblems(endpoint: EndpointShape, rules: DestinationRule
     if (endpoint.auth.type === 'hmac-hex' && lower === endpoint.auth.header?.toLowerCase())
       problems.push({ path: `headers.${index}.name`, message: `${name} carries the endpoint's hmac-hex signature` });
   });
+  if (endpoint.sendTraceparent && endpoint.kind !== 'custom')
+    problems.push({ path: 'sendTraceparent', message: `a traceparent header applies to custom endpoints only, not ${endpoint.kind}` });
   if (endpoint.tls && endpoint.kind !== 'custom') problems.push({ path: 'tls', message: `mutual TLS applies to custom endpoints only, not ${endpoint.kind}` });
   return problems;
 }

@@ -1,7 +1,8 @@
 /**
- * What the API answers with, as zod schemas: the source of the responses in `GET /openapi.json`
- * (src/api/openapi.ts). Where a TypeScript type already describes a response, a compile-time
- * check (src/api/response-types-agree.ts) makes the two agree (each assignable to the other).
+ * What the API answers with, as zod schemas: the one source of the responses in `GET /openapi.json`
+ * (each route names its response schemas: src/api/route.ts) and of the TypeScript types the code
+ * answers with (`z.output<typeof …Schema>`, in the api and db layers). A route's `reply` takes a
+ * body of the documented schema only, so what is answered and what is documented cannot drift apart.
  */
 import { z } from 'zod';
 import { rejectedMessageSchema } from './call-workflow-messages';
@@ -99,6 +100,7 @@ const endpointFields = {
     .describe('sent with every request; a secret one is shown by a hint only'),
   filter: endpointFilterSchema.nullable().describe('only events that match are delivered here; null: every event subscribed to'),
   retry: retryScheduleSchema.nullable().describe("the endpoint's own retry schedule; null: the configured default"),
+  sendTraceparent: z.boolean().describe("whether each attempt carries a W3C `traceparent` header (custom endpoints, tracing on)"),
   tls: z
     .strictObject({
       subject: z.string(),
@@ -146,6 +148,11 @@ export const deliveryAttemptSchema = z.strictObject({
   outcome: attemptOutcomeSchema,
   error: z.string().nullable(),
   responseExcerpt: z.string().nullable(),
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .nullable()
+    .describe("the OpenTelemetry trace the attempt's span is in (the event's trace); null when tracing was off"),
 });
 
 export const deliveryActionSchema = z.strictObject({
@@ -278,7 +285,8 @@ export const publishedSigningKeySchema = z.strictObject({
 });
 export const signingKeyListSchema = z.strictObject({ data: z.array(publishedSigningKeySchema) });
 
-// ---- compile-time agreement with the types the handlers build responses from
+/** GET /openapi.json: only the document's frame; the document describes itself (inline, not a named component). */
+export const openApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }) });
 
 // ---- API keys
 
@@ -351,6 +359,11 @@ export const callEventSummarySchema = z.strictObject({
   occurredAt: timestamp,
   receivedAt: timestamp,
   erasedAt: timestamp.nullable().describe("when the event's content was erased; null when it was not"),
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .nullable()
+    .describe('the OpenTelemetry trace of the event, begun by the request that accepted it; null when tracing was off'),
 });
 export const callViewSchema = z.strictObject({
   callId: z.string(),

@@ -152,10 +152,7 @@ export interface VerifyRsaOptions {
 export function verifyRsa(options: VerifyRsaOptions): RsaVerification {
   const opts = requireOptions(options, 'verifyRsa');
   const keys = rsaKeys(opts.publicKeys);
-  const tolerance = toleranceOf(opts.toleranceSeconds, 'verifyRsa');
-  const nowMs = nowOf(opts.now, 'verifyRsa');
-  const read = headerReader(opts.headers, 'verifyRsa');
-  const body = bodyBytes(opts.body, 'verifyRsa');
+  const { tolerance, nowMs, read, body } = timedRequestOf(opts, 'verifyRsa');
 
   const H = RSA_HEADER_NAMES;
   const timestampText = read(H.timestamp);
@@ -292,10 +289,7 @@ export type VerifyStandardWebhookOptions = {
 export function verifyStandardWebhook(options: VerifyStandardWebhookOptions): StandardWebhookVerification {
   const opts = requireOptions(options, 'verifyStandardWebhook');
   const keys = webhookKeys(opts.secret, opts.secrets);
-  const tolerance = toleranceOf(opts.toleranceSeconds, 'verifyStandardWebhook');
-  const nowMs = nowOf(opts.now, 'verifyStandardWebhook');
-  const read = headerReader(opts.headers, 'verifyStandardWebhook');
-  const body = bodyBytes(opts.body, 'verifyStandardWebhook');
+  const { tolerance, nowMs, read, body } = timedRequestOf(opts, 'verifyStandardWebhook');
 
   const H = STANDARD_WEBHOOK_HEADER_NAMES;
   const id = read(H.id);
@@ -382,8 +376,7 @@ export function verifyHexHmac(options: VerifyHexHmacOptions): HexHmacVerificatio
     throw new TypeError('verifyHexHmac: header must be a header name, such as x-signature');
   }
   const headerName = (opts.header ?? DEFAULT_HEX_HMAC_HEADER).toLowerCase();
-  const read = headerReader(opts.headers, 'verifyHexHmac');
-  const body = bodyBytes(opts.body, 'verifyHexHmac');
+  const { read, body } = requestOf(opts, 'verifyHexHmac');
 
   const signature = read(headerName);
   if (!signature) return fail(`missing header ${headerName}`);
@@ -415,6 +408,21 @@ function quote(text: string): string {
 /** timingSafeEqual, which throws on different lengths: a length difference is a mismatch. */
 function constantTimeEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** What every verifier reads of the request, checked (misuse throws, naming `fn`): a header reader and the body's bytes. */
+function requestOf(opts: { headers: WebhookHeaders; body: WebhookBody }, fn: string): { read: (name: string) => string | undefined; body: Buffer | undefined } {
+  return { read: headerReader(opts.headers, fn), body: bodyBytes(opts.body, fn) };
+}
+
+/** …and, for a signature with a timestamp, how far it may be from now, and now. */
+function timedRequestOf(
+  opts: { headers: WebhookHeaders; body: WebhookBody; toleranceSeconds?: number | undefined; now?: Date | undefined },
+  fn: string,
+): ReturnType<typeof requestOf> & { tolerance: number; nowMs: number } {
+  const tolerance = toleranceOf(opts.toleranceSeconds, fn);
+  const nowMs = nowOf(opts.now, fn);
+  return { tolerance, nowMs, ...requestOf(opts, fn) };
 }
 
 function requireOptions<T>(options: T, fn: string): T {

@@ -27,6 +27,7 @@ import {
 import type { Activities } from '../activities';
 import type { LaneRetry, LaneWindow } from '../schemas/call-workflow-messages';
 import type { LaneItem } from '../schemas/call-workflow-messages';
+import { inEventTrace } from './event-trace';
 import { NON_RETRYABLE_DELIVERY_ERRORS, retryDelayMs, type DeliverySettings } from '../config/delivery-settings';
 import type { Hold } from './messages';
 import { deliveryTaskQueue } from './task-queues';
@@ -210,7 +211,7 @@ async function deliverBacklog(host: LaneHost, lane: Lane): Promise<void> {
   host.changed();
   let result;
   try {
-    result = await scope.run(() => activity({ deliveryIds: lane.current!.deliveryIds, budgetMs: settings.attemptTimeoutMs }));
+    result = await scope.run(() => inEventTrace(first.traceparent, () => activity({ deliveryIds: lane.current!.deliveryIds, budgetMs: settings.attemptTimeoutMs })));
   } catch (err) {
     if (!cancelled(err, scope)) throw err;
     lane.stale = true; // which of the batch were sent, Postgres knows
@@ -269,7 +270,7 @@ async function retryHead(host: LaneHost, lane: Lane, head: LaneItem): Promise<vo
     const result = await scope.run(async () => {
       const wait = (retry.nextAttemptAt ?? 0) - Date.now();
       if (wait > 0) await sleep(wait);
-      return activity({ deliveryId: head.deliveryId });
+      return inEventTrace(head.traceparent, () => activity({ deliveryId: head.deliveryId }));
     });
     held = result.held;
     if (held) {

@@ -18,15 +18,13 @@ import type { EndpointHealthSettings } from '../../src/config/endpoint-health-se
 import { createDestinations, type Destinations } from '../../src/destinations';
 import { loadOrCreateSigningKeys, type SigningKeyRing } from '../../src/destinations/signing/signing-keys';
 import { logger } from '../../src/observability/logger';
-import { findTemporalCli } from '../../src/temporal/cli-location';
-import { explainDevServerStartFailure } from '../../src/temporal/cli-unavailable';
-import { DEV_SERVER_ARGS, devServerUiOrigins } from '../../src/temporal/dev-server';
+import { devServerUiOrigins } from '../../src/temporal/dev-server';
 import { payloadCodecFrom } from '../../src/temporal/payload-codec';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
-import { CALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { PortalTokens } from '../../src/auth/portal-tokens';
 import { type CallhookWorker, DEFAULT_BOOKKEEPING_SLOTS, WORKFLOWS_PATH, WORKFLOW_PRELOAD_MODULES, createWorker } from '../../src/worker';
 import { createPool, type Pool } from '../../src/db/pool';
+import { startDevServer } from './local-services';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { Receiver } from './receiver';
 
@@ -161,19 +159,8 @@ export class Harness {
       runtimeInstalled = true;
     }
     configureSecretsKeyRing(TEST_SECRETS_KEY_RING);
-    const cli = findTemporalCli();
     const [env, db, workflows] = await Promise.all([
-      TestWorkflowEnvironment.createLocal({
-        server: {
-          ...(cli && { executable: { type: 'existing-path' as const, path: cli } }),
-          extraArgs: [...DEV_SERVER_ARGS, ...(options.devServerArgs ?? [])],
-          searchAttributes: CALL_SEARCH_ATTRIBUTES,
-          ...(options.uiPort !== undefined && { ui: true, uiPort: options.uiPort }),
-        },
-      }).catch((err: unknown) => {
-        // No CLI (a test file run alone, before `npm test` or `npm run temporal:cli` set one up) and no internet: say so.
-        throw explainDevServerStartFailure(err);
-      }),
+      startDevServer({ ...(options.devServerArgs && { extraArgs: options.devServerArgs }), ...(options.uiPort !== undefined && { uiPort: options.uiPort }) }),
       createTestDatabase(),
       workflowBundle(),
     ]);

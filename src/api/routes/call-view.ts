@@ -1,18 +1,17 @@
 /**
- * `GET /v1/calls/:callId`: one call as the Webhooks page shows it: a page of its events in the
+ * `GET /v1/calls/{callId}`: one call as the Webhooks page shows it: a page of its events in the
  * order they were received, the deliveries of those events (with attempts and operator actions),
  * and a link to its workflow in the Temporal Web UI. A client key sees its own client's calls only.
  */
-import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import type { Pool } from '../../db/pool';
 import { listDeliveryLog } from '../../db/deliveries-repo';
 import { callClientId, listCallEvents } from '../../db/events-repo';
 import { callErasedAt } from '../../db/erasure-repo';
 import { eventIdSchema } from '../../schemas/call-event';
+import { callViewSchema } from '../../schemas/responses';
 import { notFound } from '../errors';
-import { parse } from '../validate';
+import { defineRoute } from '../route';
 import { assertCallVisible, callIdParams } from './calls';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { logger } from '../../observability/logger';
@@ -40,31 +39,29 @@ async function rejectedMessages(temporal: Client, callId: string): Promise<Rejec
   }
 }
 
-export const callViewQuery = z
+const callViewQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(100).describe('events per page'),
     after: eventIdSchema.optional().describe('cursor: nextCursor of the previous page (an event id)'),
   })
   .strict();
 
-export interface CallViewDeps {
-  pool: Pool;
-  /** The Temporal client: its namespace goes into the workflow link. */
-  temporal: Client;
-  /** The Temporal Web UI (TEMPORAL_UI_URL), without a trailing slash; absent: no link. */
-  temporalUiUrl?: string | undefined;
-}
-
 /** The call's workflow (workflow id = callId) in the Temporal Web UI. */
 export function workflowUrl(temporalUiUrl: string, namespace: string, callId: string): string {
   return `${temporalUiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(callId)}`;
 }
 
-export function callViewRouter(deps: CallViewDeps): Router {
-  const router = Router();
-  router.get('/:callId', async (req, res) => {
-    const { callId } = parse(callIdParams, req.params, 'path');
-    const query = parse(callViewQuery, req.query, 'query');
+export const getCallRoute = defineRoute({
+  method: 'get',
+  path: '/v1/calls/{callId}',
+  operationId: 'getCall',
+  summary: "A call: a page of its events in order, their deliveries, and its workflow in the Temporal Web UI",
+  tag: 'calls',
+  params: callIdParams,
+  query: callViewQuery,
+  responses: [{ status: 200, description: 'the call', schema: callViewSchema }],
+  errors: { 404: "the call has no event (or it is another client's)" },
+  handler: async ({ params: { callId }, query, res, reply }, deps) => {
     await assertCallVisible(deps.pool, res, callId);
     const clientId = await callClientId(deps.pool, callId);
     // An admin asking for a call nobody sent: 404 as well (a call exists once it has an event).
@@ -75,7 +72,7 @@ export function callViewRouter(deps: CallViewDeps): Router {
       // An erased call's workflow was stopped and its history cannot be read (its data key is gone): not asked.
       erasedAt === null ? rejectedMessages(deps.temporal, callId) : null,
     ]);
-    res.json({
+    return reply(200, {
       callId,
       clientId,
       workflowUrl: deps.temporalUiUrl ? workflowUrl(deps.temporalUiUrl, deps.temporal.options.namespace, callId) : null,
@@ -85,6 +82,5 @@ export function callViewRouter(deps: CallViewDeps): Router {
       erasedAt,
       nextCursor: events.length === query.limit ? events[events.length - 1]!.id : null,
     });
-  });
-  return router;
-}
+  },
+});

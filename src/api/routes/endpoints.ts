@@ -1,8 +1,12 @@
-import { Router } from 'express';
+/**
+ * Endpoints: register, list, read, change, delete; rotate an hmac secret; pause and resume. A client
+ * key sees and changes its own client's endpoints only (another client's answers 404). Secrets are
+ * shown in full once, in the response that creates (or rotates) them; as hints after that.
+ */
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
-import { wakeHeldCallsSoon, type OutboxNudge } from '../../outbox/wake-held-calls';
+import { wakeHeldCallsSoon } from '../../outbox/wake-held-calls';
 import { getApiKey } from '../../db/api-keys-repo';
 import { pauseEndpoint, resumeEndpoint } from '../../db/endpoint-state-repo';
 import { countClientEndpointsLocked, insertEndpoint, softDeleteEndpoint, updateEndpoint } from '../../db/endpoints-repo';
@@ -18,19 +22,21 @@ import {
   type ClientTls,
   type DestinationRules,
   type EndpointShape,
-  type Endpoint,
   type EndpointAuth,
   type EndpointAuthInput,
 } from '../../schemas/endpoint';
 import { resolveHeaders, type CustomHeader, type CustomHeaderInput } from '../../schemas/endpoint-options';
+import { createdEndpointSchema, endpointDeletedSchema, endpointListSchema, endpointViewSchema, rotatedSecretSchema } from '../../schemas/responses';
 import { inspectClientTls } from '../../destinations/client-certificates';
 import { ApiError, notFound } from '../errors';
 import { assertMayActFor, principalOf, type Principal } from '../auth/principal';
 import { visibleEndpoint, visibleEndpointsPage } from '../endpoint-access';
 import { authView, createdEndpointView, endpointView } from '../endpoint-view';
-import { parse } from '../validate';
+import { defineRoute } from '../route';
+import type { RouteDeps } from '../route-deps';
 import type { EventCatalog } from '../../catalog/event-catalog';
 import { ALL_EVENTS, TEST_EVENT } from '../../domain/event-types';
+import { BAD_ENDPOINT_ID, NO_ENDPOINT, OTHER_CLIENT } from './shared-errors';
 
 export const endpointIdParams = z.object({ id: z.string().regex(/^ep_[0-9a-f]{32}$/, 'not an endpoint id') });
 
@@ -102,17 +108,9 @@ async function actorOf(pool: Pool, principal: Principal): Promise<string> {
   }
 }
 
-export interface EndpointsRouterDeps {
-  pool: Pool;
-  /** Wakes the calls waiting for an endpoint whose state changed (resume, enable, disable, delete): wake-ups queued in the outbox. */
-  outbox: OutboxNudge;
-  rules: DestinationRules;
-  /** How long an hmac secret replaced by rotate-secret keeps signing beside the new one. */
-  hmacSecretOverlapMs: number;
-  /** Live endpoints one client may have. */
-  maxEndpointsPerClient: number;
-  /** The event catalog: an endpoint subscribes to its types (not archived ones) or to `*`. */
-  catalog: EventCatalog;
+/** Tells the calls waiting for the endpoint, after the answer, that its state changed (resume, enable, disable, delete). */
+function wake(deps: RouteDeps, endpointId: string): void {
+  wakeHeldCallsSoon({ pool: deps.pool, outbox: deps.outbox, logger }, endpointId);
 }
 
 /** 400 naming each subscribed type the catalog does not have, or has archived (an endpoint keeps an archived type it had). */
@@ -128,14 +126,17 @@ async function assertSubscribable(catalog: EventCatalog, events: readonly string
   if (problems.length > 0) throw invalid(problems);
 }
 
-export function endpointsRouter(deps: EndpointsRouterDeps): Router {
-  const router = Router();
-
-  /** Tells the calls waiting for the endpoint, after the answer, that its state changed. */
-  const wake = (endpointId: string) => wakeHeldCallsSoon({ pool: deps.pool, outbox: deps.outbox, logger }, endpointId);
-
-  router.post('/', async (req, res) => {
-    const body = parse(createEndpointSchema, req.body, 'body');
+export const createEndpointRoute = defineRoute({
+  method: 'post',
+  path: '/v1/endpoints',
+  operationId: 'createEndpoint',
+  summary: 'Register an endpoint',
+  description: 'The only response with the secret in full.',
+  tag: 'endpoints',
+  body: { schema: createEndpointSchema, required: true },
+  responses: [{ status: 201, description: 'created', schema: createdEndpointSchema, headers: { location: 'the new endpoint: `/v1/endpoints/{id}`' } }],
+  errors: { 403: OTHER_CLIENT, 409: 'the client has MAX_ENDPOINTS_PER_CLIENT endpoints already (limit_reached)' },
+  handler: async ({ body, res, reply }, deps) => {
     assertMayActFor(principalOf(res), body.clientId, 'body.clientId');
     const fields = {
       id: newId('ep'),
@@ -151,6 +152,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       filter: body.filter ?? null,
       retry: body.retry ?? null,
       tls: body.tls ?? null,
+      sendTraceparent: body.sendTraceparent ?? false,
     };
     const authInput = body.auth ?? { type: 'none' as const };
     assertValid({ ...fields, auth: authInput }, deps.rules, true);
@@ -163,24 +165,51 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       return insertEndpoint(db, { ...fields, auth: storedAuth(authInput, new Date()) });
     });
     // The only endpoint response that carries the secret in full: the caller just chose or received it.
-    res.status(201).location(`/v1/endpoints/${created.id}`).json(createdEndpointView(created));
-  });
+    res.location(`/v1/endpoints/${created.id}`);
+    return reply(201, createdEndpointView(created));
+  },
+});
 
-  router.get('/', async (req, res) => {
-    const query = parse(listEndpointsQuery, req.query, 'query');
+export const listEndpointsRoute = defineRoute({
+  method: 'get',
+  path: '/v1/endpoints',
+  operationId: 'listEndpoints',
+  summary: 'List endpoints (cursor pagination)',
+  tag: 'endpoints',
+  query: listEndpointsQuery,
+  responses: [{ status: 200, description: "a page of endpoints (a client key: its own client's only), secrets shown as hints", schema: endpointListSchema }],
+  errors: { 403: OTHER_CLIENT },
+  handler: async ({ query, res, reply }, deps) => {
     const endpoints = await visibleEndpointsPage(deps.pool, res, query);
     const nextCursor = endpoints.length === query.limit ? endpoints[endpoints.length - 1]!.id : null;
-    res.json({ data: endpoints.map(endpointView), nextCursor });
-  });
+    return reply(200, { data: endpoints.map(endpointView), nextCursor });
+  },
+});
 
-  router.get('/:id', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    res.json(endpointView(await visibleEndpoint(deps.pool, res, id)));
-  });
+export const getEndpointRoute = defineRoute({
+  method: 'get',
+  path: '/v1/endpoints/{id}',
+  operationId: 'getEndpoint',
+  summary: 'One endpoint (secrets shown as a hint)',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  responses: [{ status: 200, description: 'the endpoint', schema: endpointViewSchema }],
+  errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT },
+  handler: async ({ params: { id }, res, reply }, deps) => reply(200, endpointView(await visibleEndpoint(deps.pool, res, id))),
+});
 
-  router.patch('/:id', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    const patch = parse(updateEndpointSchema, req.body, 'body');
+export const updateEndpointRoute = defineRoute({
+  method: 'patch',
+  path: '/v1/endpoints/{id}',
+  operationId: 'updateEndpoint',
+  summary: 'Change url, email, events, auth, description, active or rateLimit',
+  description: 'Changes apply from the next event on; a retry reads the endpoint afresh.',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  body: { schema: updateEndpointSchema, required: true },
+  responses: [{ status: 200, description: 'the endpoint as changed', schema: endpointViewSchema }],
+  errors: { 404: NO_ENDPOINT },
+  handler: async ({ params: { id }, body: patch, res, reply }, deps) => {
     if (patch.events) {
       const current = await visibleEndpoint(deps.pool, res, id);
       await assertSubscribable(deps.catalog, patch.events, current.events);
@@ -198,6 +227,7 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
         ...(patch.filter !== undefined && { filter: patch.filter }),
         ...(patch.retry !== undefined && { retry: patch.retry }),
         ...(patch.tls !== undefined && { tls: patch.tls }),
+        ...(patch.sendTraceparent !== undefined && { sendTraceparent: patch.sendTraceparent }),
         headers: storedHeaders(patch.headers, current.headers),
       };
       assertValid({ ...next, auth: patch.auth ?? current.auth }, deps.rules, patch.tls !== undefined);
@@ -205,39 +235,46 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       return updateEndpoint(db, { ...next, auth });
     });
     // Enabled: its waiting calls go on; disabled: they end its deliveries at once rather than at their next look.
-    if (patch.active !== undefined) wake(id);
-    res.json(endpointView(updated));
-  });
+    if (patch.active !== undefined) wake(deps, id);
+    return reply(200, endpointView(updated));
+  },
+});
 
-  /** Pauses the endpoint: its deliveries wait, neither attempted nor failed, until it is resumed. Idempotent. */
-  router.post('/:id/pause', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    parse(endpointStateBody, req.body, 'body');
+export const deleteEndpointRoute = defineRoute({
+  method: 'delete',
+  path: '/v1/endpoints/{id}',
+  operationId: 'deleteEndpoint',
+  summary: 'Delete an endpoint (its delivery log is kept)',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  responses: [{ status: 200, description: 'deleted', schema: endpointDeletedSchema }],
+  errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT },
+  handler: async ({ params: { id }, res, reply }, deps) => {
     await visibleEndpoint(deps.pool, res, id);
-    const paused = await pauseEndpoint(deps.pool, id, await actorOf(deps.pool, principalOf(res)));
-    // Deleted meanwhile: as if it had been deleted before the request.
-    if (!paused) throw notFound('endpoint', id);
-    res.json(endpointView(paused));
-  });
+    // Deleted meanwhile by another request: the same answer as if this one had deleted it.
+    await softDeleteEndpoint(deps.pool, id);
+    wake(deps, id); // calls waiting for it (paused, circuit open) end its deliveries now
+    return reply(200, { id, deleted: true });
+  },
+});
 
-  /** Resumes the endpoint and wakes the calls waiting for it. Idempotent. */
-  router.post('/:id/resume', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    parse(endpointStateBody, req.body, 'body');
-    await visibleEndpoint(deps.pool, res, id);
-    const resumed = await resumeEndpoint(deps.pool, id);
-    if (!resumed) throw notFound('endpoint', id);
-    wake(id);
-    res.json(endpointView(resumed));
-  });
-
-  /**
-   * A new secret for an hmac or hmac-hex endpoint, given in the body or generated, returned in
-   * full here only. hmac: the old secret keeps signing beside it for HMAC_SECRET_OVERLAP.
-   */
-  router.post('/:id/rotate-secret', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    const body = parse(rotateSecretBody, req.body, 'body') ?? {};
+/**
+ * A new secret for an hmac or hmac-hex endpoint, given in the body or generated, returned in
+ * full here only. hmac: the old secret keeps signing beside it for HMAC_SECRET_OVERLAP.
+ */
+export const rotateEndpointSecretRoute = defineRoute({
+  method: 'post',
+  path: '/v1/endpoints/{id}/rotate-secret',
+  operationId: 'rotateEndpointSecret',
+  summary: 'A new secret for an hmac or hmac-hex endpoint',
+  description: 'The new secret is given in the body or generated, and returned in full here only. hmac: the old secret keeps signing beside it for HMAC_SECRET_OVERLAP.',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  body: { schema: rotateSecretBody, required: false },
+  responses: [{ status: 200, description: 'rotated', schema: rotatedSecretSchema }],
+  errors: { 404: NO_ENDPOINT, 409: 'the endpoint has no secret to rotate (auth is not hmac or hmac-hex)' },
+  handler: async ({ params: { id }, body: given, res, reply }, deps) => {
+    const body = given ?? {};
     const now = new Date();
     const { endpoint, rotation, secret } = await inTransaction(deps.pool, async (db) => {
       const current = await visibleEndpoint(db, res, id, true);
@@ -257,22 +294,55 @@ export function endpointsRouter(deps: EndpointsRouterDeps): Router {
       const rotation = rotateSecret(auth, secret, now, deps.hmacSecretOverlapMs);
       return { endpoint: await updateEndpoint(db, { ...current, auth: rotation.auth }), rotation, secret };
     });
-    res.json({
+    return reply(200, {
       id: endpoint.id,
       secret,
       previousSecretExpiresAt: rotation.previousSecretExpiresAt,
       auth: authView(endpoint.auth, now),
     });
-  });
+  },
+});
 
-  router.delete('/:id', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
+/** Pauses the endpoint: its deliveries wait, neither attempted nor failed, until it is resumed. Idempotent. */
+export const pauseEndpointRoute = defineRoute({
+  method: 'post',
+  path: '/v1/endpoints/{id}/pause',
+  operationId: 'pauseEndpoint',
+  summary: 'Pause an endpoint: its deliveries wait, neither attempted nor failed, until it is resumed',
+  description:
+    'Idempotent: pausing a paused endpoint keeps the first pause (pausedAt, pausedBy). pausedBy is `api` when keys are not required, else `api-key:<key name>`. Attempts under way finish; the next ones wait.',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  body: { schema: endpointStateBody, required: false },
+  responses: [{ status: 200, description: 'the endpoint, paused', schema: endpointViewSchema }],
+  errors: { 404: NO_ENDPOINT },
+  handler: async ({ params: { id }, res, reply }, deps) => {
     await visibleEndpoint(deps.pool, res, id);
-    // Deleted meanwhile by another request: the same answer as if this one had deleted it.
-    await softDeleteEndpoint(deps.pool, id);
-    wake(id); // calls waiting for it (paused, circuit open) end its deliveries now
-    res.json({ id, deleted: true });
-  });
+    const paused = await pauseEndpoint(deps.pool, id, await actorOf(deps.pool, principalOf(res)));
+    // Deleted meanwhile: as if it had been deleted before the request.
+    if (!paused) throw notFound('endpoint', id);
+    return reply(200, endpointView(paused));
+  },
+});
 
-  return router;
-}
+/** Resumes the endpoint and wakes the calls waiting for it. Idempotent. */
+export const resumeEndpointRoute = defineRoute({
+  method: 'post',
+  path: '/v1/endpoints/{id}/resume',
+  operationId: 'resumeEndpoint',
+  summary: 'Resume a paused endpoint: the deliveries that waited go, in order',
+  description:
+    'Idempotent: resuming an endpoint that is not paused changes nothing. The calls waiting for it are told at once; one not reached looks again on its own within minutes.',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  body: { schema: endpointStateBody, required: false },
+  responses: [{ status: 200, description: 'the endpoint, no longer paused', schema: endpointViewSchema }],
+  errors: { 404: NO_ENDPOINT },
+  handler: async ({ params: { id }, res, reply }, deps) => {
+    await visibleEndpoint(deps.pool, res, id);
+    const resumed = await resumeEndpoint(deps.pool, id);
+    if (!resumed) throw notFound('endpoint', id);
+    wake(deps, id);
+    return reply(200, endpointView(resumed));
+  },
+});

@@ -1,29 +1,23 @@
-import { Router } from 'express';
+/**
+ * Accepting events (one, or a batch of any calls; src/api/accept-event.ts stores and plans them)
+ * and reading one back with its deliveries.
+ */
 import { z } from 'zod';
-import type { Pool } from '../../db/pool';
 import { getEvent } from '../../db/events-repo';
 import { listDeliveryLog } from '../../db/deliveries-repo';
 import { toCallEvent } from '../../temporal/call-events-client';
-import { eventBatchEnvelopeSchema, eventIdSchema, submitEventSchema, type CallEvent } from '../../schemas/call-event';
+import { eventBatchEnvelopeSchema, eventIdSchema, submitEventBatchSchema, submitEventSchema, type CallEvent } from '../../schemas/call-event';
 import { ApiError, notFound } from '../errors';
 import { assertMayActFor, assertVisible, principalOf } from '../auth/principal';
-import { acceptEvent, acceptEvents, type Outbox } from '../accept-event';
+import { acceptEvent, acceptEvents } from '../accept-event';
 import { parse } from '../validate';
+import { defineRoute } from '../route';
 import type { EventCatalog } from '../../catalog/event-catalog';
 import { schemaErrorDetail, type SchemaError } from '../../schemas/event-type';
-import type { z as zod } from 'zod';
-import type { batchItemResultSchema } from '../../schemas/responses';
+import { acceptedEventSchema, batchAcceptedSchema, eventDetailSchema, type batchItemResultSchema } from '../../schemas/responses';
+import { OTHER_CLIENT } from './shared-errors';
 
-export const eventIdParams = z.object({ id: eventIdSchema });
-
-export interface EventsDeps {
-  pool: Pool;
-  outbox: Outbox;
-  /** An event's JSON at the most (MAX_BODY_BYTES): in a batch, a larger one is refused alone. */
-  maxEventBytes: number;
-  /** Which event types intake takes, and how it checks their bodies. */
-  catalog: EventCatalog;
-}
+const eventIdParams = z.object({ id: eventIdSchema });
 
 /** The catalog's verdict on an event: its warnings (under `warn`), or the refusal the API answers with. */
 async function checkAgainstCatalog(catalog: EventCatalog, event: CallEvent, at: string): Promise<SchemaError[]> {
@@ -39,29 +33,63 @@ async function checkAgainstCatalog(catalog: EventCatalog, event: CallEvent, at: 
   );
 }
 
-type BatchItemResult = zod.infer<typeof batchItemResultSchema>;
+type BatchItemResult = z.output<typeof batchItemResultSchema>;
 
-export function eventsRouter(deps: EventsDeps): Router {
-  const router = Router();
-
-  router.post('/', async (req, res) => {
-    const event = toCallEvent(parse(submitEventSchema, req.body, 'body'));
+export const submitEventRoute = defineRoute({
+  method: 'post',
+  path: '/v1/events',
+  operationId: 'submitEvent',
+  summary: 'Accept a call event',
+  description:
+    'Answers once Postgres has the event: one statement stores it, dedupes it by `id` and plans its deliveries; the outbox relay then signals the call\'s workflow (within milliseconds while Temporal is up; when it is back otherwise). No receiver is contacted during the request. The event `id` is its idempotency key.',
+  tag: 'events',
+  body: { schema: submitEventSchema, required: true },
+  responses: [
+    {
+      status: 202,
+      description: 'accepted (or an idempotent replay of the same id and content)',
+      schema: acceptedEventSchema,
+      headers: { 'idempotent-replayed': '`true` when this id was already accepted with the same content' },
+    },
+  ],
+  errors: {
+    403: OTHER_CLIENT,
+    409: "the id was already used for a different event (idempotency_conflict), or the call is another client's (call_of_another_client)",
+    422: "the event type is not in the catalog (unknown_event_type), is archived (archived_event_type) or is callhook's own (system_event_type), or the body does not match the type's schema under `enforce` (schema_validation_failed: `details` has each problem's JSON pointer)",
+    503: 'Postgres is unreachable, or OUTBOX_MAX_PENDING accepted events wait for Temporal (outbox_full): the event was not accepted; retry with the same id',
+  },
+  handler: async ({ body, res, reply }, deps) => {
+    const event = toCallEvent(body);
     assertMayActFor(principalOf(res), event.body.data.clientId, 'body.body.data.clientId');
     const warnings = await checkAgainstCatalog(deps.catalog, event, 'body');
     const { replayed } = await acceptEvent(deps, event, warnings);
-    const accepted = {
+    if (replayed) res.set('idempotent-replayed', 'true');
+    return reply(202, {
       id: event.id,
       callId: event.body.data.callId,
       workflowId: event.body.data.callId,
       ...(warnings.length > 0 && { validationErrors: warnings }),
-    };
-    if (replayed) res.set('idempotent-replayed', 'true');
-    res.status(202).json(accepted);
-  });
+    });
+  },
+});
 
-  // Up to MAX_BATCH_EVENTS events of any calls: one statement stores and plans them all; each is answered on its own.
-  router.post('/batch', async (req, res) => {
-    const { events: items } = parse(eventBatchEnvelopeSchema, req.body, 'body');
+// Up to MAX_BATCH_EVENTS events of any calls: one statement stores and plans them all; each is answered on its own.
+export const submitEventsRoute = defineRoute({
+  method: 'post',
+  path: '/v1/events/batch',
+  operationId: 'submitEvents',
+  summary: 'Accept up to 500 call events, of any calls, in one request',
+  description:
+    'One statement stores and plans them all, and each call\'s events go to its workflow in one signal. Each event is answered on its own, in `results` (in the order sent): `accepted`, `duplicate` (its id was accepted before with the same content), or `refused` with the reason (an invalid event, another client\'s call, an id reused for another event); a refused event changes nothing and does not stop the others. A call\'s events are delivered in the order they appear. The body may be up to 4 MiB; each event up to MAX_BODY_BYTES.',
+  tag: 'events',
+  // Documented whole; parsed as an envelope, each item then on its own (a bad one is refused alone).
+  body: { schema: submitEventBatchSchema, parsedWith: eventBatchEnvelopeSchema, required: true },
+  responses: [{ status: 200, description: 'every event answered (check each result)', schema: batchAcceptedSchema }],
+  errors: {
+    400: 'the body is not `{ "events": [...] }` with 1 to 500 items',
+    503: 'Postgres is unreachable, or the outbox is full (outbox_full): nothing was accepted; retry',
+  },
+  handler: async ({ body: { events: items }, res, reply }, deps) => {
     const principal = principalOf(res);
     const results: BatchItemResult[] = [];
     const valid: { index: number; event: CallEvent; warnings: SchemaError[] }[] = [];
@@ -101,16 +129,25 @@ export function eventsRouter(deps: EventsDeps): Router {
       };
     });
     const count = (status: BatchItemResult['status']) => results.filter((r) => r.status === status).length;
-    res.status(200).json({ accepted: count('accepted'), duplicates: count('duplicate'), refused: count('refused'), results });
-  });
+    return reply(200, { accepted: count('accepted'), duplicates: count('duplicate'), refused: count('refused'), results });
+  },
+});
 
-  router.get('/:id', async (req, res) => {
-    const { id } = parse(eventIdParams, req.params, 'path');
+export const getEventRoute = defineRoute({
+  method: 'get',
+  path: '/v1/events/{id}',
+  operationId: 'getEvent',
+  summary: 'An event and its deliveries, with every attempt',
+  tag: 'events',
+  params: eventIdParams,
+  responses: [{ status: 200, description: 'the event', schema: eventDetailSchema }],
+  errors: { 400: 'the id is not a valid event id', 404: "no such event (or it is another client's)" },
+  handler: async ({ params: { id }, res, reply }, deps) => {
     const event = await getEvent(deps.pool, id);
     if (!event) throw notFound('event', id);
     assertVisible(principalOf(res), event.clientId, 'event', id);
     const deliveries = await listDeliveryLog(deps.pool, { eventId: id });
-    res.json({
+    return reply(200, {
       id: event.id,
       callId: event.callId,
       clientId: event.clientId,
@@ -121,7 +158,5 @@ export function eventsRouter(deps: EventsDeps): Router {
       erasedAt: event.erasedAt,
       deliveries: deliveries.map(({ cursor: _cursor, ...entry }) => entry),
     });
-  });
-
-  return router;
-}
+  },
+});

@@ -1,41 +1,31 @@
 /**
  * Operator actions through the API, all carried out by the call workflows (so lanes keep their
  * order): retry one delivery, redeliver a call's failures, recover an endpoint's failures over a
- * time range, send a test event, and read an endpoint's delivery log.
+ * time range, send a test event, try a filter, and read an endpoint's delivery log.
  */
 import { randomUUID } from 'node:crypto';
-import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
-import { countFailedInRange, getDeliveryHead, listDeliveryLog, type AttemptOutcome } from '../../db/deliveries-repo';
+import { countFailedInRange, getDeliveryHead, listDeliveryLog } from '../../db/deliveries-repo';
 import { RECOVER_WORKFLOW_TYPE, type RecoverInput } from '../../workflows/system-workflows';
 import { requestRedelivery, requestRetryNow } from '../../temporal/call-events-client';
 import { TEST_EVENT } from '../../domain/event-types';
 import { deliveryId, newId } from '../../domain/ids';
 import { eventTypeNameSchema, isoInstantSchema, submitEventSchema, type CallEvent, type SubmitEvent } from '../../schemas/call-event';
 import { endpointFilterSchema } from '../../schemas/endpoint-filter';
+import { deliveryPageSchema, recoverAcceptedSchema, redeliverAcceptedSchema, retryAcceptedSchema, testResultSchema } from '../../schemas/responses';
 import { explainFilterMatch, filterableEvent } from '../../filters/evaluate-filter';
-import type { EventCatalog } from '../../catalog/event-catalog';
-import { acceptEvent, type Outbox } from '../accept-event';
+import { acceptEvent } from '../accept-event';
 import { ApiError, notFound } from '../errors';
-import { callTemporal, type TemporalDeps } from '../temporal-call';
-import { parse } from '../validate';
+import { defineRoute } from '../route';
+import { callTemporal } from '../temporal-call';
 import { endpointIdParams } from './endpoints';
 import { assertCallVisible, callIdParams } from './calls';
 import { assertVisible, principalOf } from '../auth/principal';
 import { visibleEndpoint } from '../endpoint-access';
+import { BAD_ENDPOINT_ID, NO_ENDPOINT, TEMPORAL_DOWN } from './shared-errors';
 
-export interface OperationsDeps extends TemporalDeps {
-  pool: Pool;
-  /** The test event goes out through the outbox as every event does. */
-  outbox: Outbox;
-  /** How long `POST /v1/endpoints/:id/test` waits for the first attempt's outcome. */
-  testWaitMs: number;
-  /** Where the examples of `POST /v1/endpoints/:id/test { eventType }` come from. */
-  catalog: EventCatalog;
-}
-
-/** `POST /v1/endpoints/:id/test`: the test event, or the example of a catalog type. */
+/** `POST /v1/endpoints/{id}/test`: the test event, or the example of a catalog type. */
 export const testEndpointBody = z
   .object({ eventType: eventTypeNameSchema.optional().describe("Send this catalog type's example (marked as a test) instead of WEBHOOK_TEST") })
   .strict();
@@ -61,13 +51,13 @@ const isoInstant = isoInstantSchema;
 /** The largest bigint: a longer cursor would fail the query with a 500. */
 const MAX_CURSOR = 2n ** 63n - 1n;
 
-export const deliveryIdParams = z.object({ id: z.string().regex(/^dlv_[0-9a-f]{32}$/, 'not a delivery id') });
+const deliveryIdParams = z.object({ id: z.string().regex(/^dlv_[0-9a-f]{32}$/, 'not a delivery id') });
 export const redeliverCallBody = z.object({ endpointId: endpointIdParams.shape.id.optional() }).strict();
 export const recoverBody = z
   .object({ since: isoInstant, until: isoInstant.optional() })
   .strict()
   .refine((b) => !b.until || Date.parse(b.until) > Date.parse(b.since), { message: 'until must be after since', path: ['until'] });
-export const endpointDeliveriesQuery = z
+const endpointDeliveriesQuery = z
   .object({
     status: z.enum(['pending', 'succeeded', 'failed', 'skipped']).optional(),
     since: isoInstant.optional(),
@@ -82,38 +72,18 @@ export const endpointDeliveriesQuery = z
   })
   .strict();
 
-export function operationsRouter(deps: OperationsDeps): { deliveries: Router; calls: Router; endpoints: Router } {
-  const deliveries = Router();
-  const calls = Router();
-  const endpoints = Router();
-
-  deliveries.post('/:id/retry', async (req, res) => {
-    const { id } = parse(deliveryIdParams, req.params, 'path');
-    const delivery = await getDeliveryHead(deps.pool, id);
-    if (!delivery) throw notFound('delivery', id);
-    assertVisible(principalOf(res), delivery.clientId, 'delivery', id);
-    // Its call's content was erased: there is nothing left to send.
-    if (delivery.erased) throw new ApiError(409, 'not_retryable', `delivery ${id} cannot be retried: its call's content was erased`);
-    // Waiting out its backoff: retry now (its call's workflow ends the wait; its retries go on from there if it fails).
-    if (delivery.retrying && !delivery.endpointDeleted) {
-      await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () => requestRetryNow(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }));
-      res.status(202).json({ deliveryId: id, callId: delivery.callId });
-      return;
-    }
-    if (delivery.status !== 'failed' && delivery.status !== 'skipped') {
-      throw new ApiError(409, 'not_retryable', `delivery ${id} is ${delivery.status}; only failed, skipped or retrying deliveries can be retried`);
-    }
-    // The workflow leaves deliveries to deleted endpoints alone: say so rather than accept a no-op.
-    if (delivery.endpointDeleted) throw new ApiError(409, 'not_retryable', `delivery ${id} cannot be retried: its endpoint was deleted`);
-    await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () =>
-      requestRedelivery(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }, deps),
-    );
-    res.status(202).json({ deliveryId: id, callId: delivery.callId });
-  });
-
-  calls.post('/:callId/redeliver', async (req, res) => {
-    const { callId } = parse(callIdParams, req.params, 'path');
-    const body = parse(redeliverCallBody, req.body ?? {}, 'body');
+export const redeliverCallRoute = defineRoute({
+  method: 'post',
+  path: '/v1/calls/{callId}/redeliver',
+  operationId: 'redeliverCall',
+  summary: "Send a call's failed deliveries again",
+  description: 'The call workflow sends them again in their original order; `endpointId` limits it to one endpoint.',
+  tag: 'calls',
+  params: callIdParams,
+  body: { schema: redeliverCallBody, required: false },
+  responses: [{ status: 202, description: 'the failed deliveries to send again (none: nothing was signalled)', schema: redeliverAcceptedSchema }],
+  errors: { 404: "a client key: the call is unknown or another client's", 503: TEMPORAL_DOWN },
+  handler: async ({ params: { callId }, body, res, reply }, deps) => {
     await assertCallVisible(deps.pool, res, callId);
     const failed = await listDeliveryLog(deps.pool, {
       callId,
@@ -126,12 +96,23 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
         requestRedelivery(deps.temporal, callId, { ...body, source: 'api' }, deps),
       );
     }
-    res.status(202).json({ callId, deliveries: failed.map((d) => d.id) });
-  });
+    return reply(202, { callId, deliveries: failed.map((d) => d.id) });
+  },
+});
 
-  endpoints.post('/:id/recover', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    const body = parse(recoverBody, req.body, 'body');
+export const recoverEndpointRoute = defineRoute({
+  method: 'post',
+  path: '/v1/endpoints/{id}/recover',
+  operationId: 'recoverEndpoint',
+  summary: "Send an endpoint's failed deliveries in a time range again",
+  description:
+    'Answers at once: a recovery workflow (`recover-<endpointId>-…`, visible in the Temporal UI) asks each call with failed deliveries in [since, until) to send them again, 100 calls at a time; each call resends them in its original order.',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  body: { schema: recoverBody, required: true },
+  responses: [{ status: 202, description: 'what the range holds, and the recovery workflow started for it', schema: recoverAcceptedSchema }],
+  errors: { 404: NO_ENDPOINT, 503: TEMPORAL_DOWN },
+  handler: async ({ params: { id }, body, res, reply }, deps) => {
     await visibleEndpoint(deps.pool, res, id);
     const found = await countFailedInRange(deps.pool, { endpointId: id, ...body });
     let workflowId: string | null = null;
@@ -143,12 +124,23 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
         deps.temporal.workflow.start(RECOVER_WORKFLOW_TYPE, { workflowId: workflowId!, taskQueue: deps.taskQueue, args: [input] }),
       );
     }
-    res.status(202).json({ endpointId: id, ...found, workflowId });
-  });
+    return reply(202, { endpointId: id, ...found, workflowId });
+  },
+});
 
-  endpoints.post('/:id/test', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    const { eventType } = parse(testEndpointBody, req.body ?? {}, 'body');
+export const testEndpointRoute = defineRoute({
+  method: 'post',
+  path: '/v1/endpoints/{id}/test',
+  operationId: 'testEndpoint',
+  summary: 'Send a WEBHOOK_TEST event (or a catalog type\'s example) to this endpoint and wait for the first attempt',
+  description:
+    'With `{ "eventType": "X" }`, sends the example body of type X from the catalog instead, as a test: to this endpoint only (whatever it subscribes to, even paused or disabled), in a call whose id starts with `webhook-test-`, with `data.clientId` the endpoint\'s client.',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  body: { schema: testEndpointBody, required: false },
+  responses: [{ status: 200, description: "the first attempt's outcome", schema: testResultSchema }],
+  errors: { 400: BAD_ENDPOINT_ID, 404: NO_ENDPOINT, 503: TEMPORAL_DOWN, 504: 'no attempt finished in time; the event id is in the message' },
+  handler: async ({ params: { id }, body: { eventType }, res, reply }, deps) => {
     const endpoint = await visibleEndpoint(deps.pool, res, id);
     const callId = `webhook-test-${randomUUID()}`;
     let event: CallEvent = {
@@ -168,13 +160,23 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
     await acceptEvent(deps, event);
     const attempt = await firstAttempt(deps.pool, deliveryId(event.id, endpoint.id), deps.testWaitMs);
     if (!attempt) throw new ApiError(504, 'test_timeout', `no attempt finished within ${deps.testWaitMs} ms; see GET /v1/events/${event.id}`);
-    res.json({ eventId: event.id, deliveryId: deliveryId(event.id, endpoint.id), ...attempt });
-  });
+    return reply(200, { eventId: event.id, deliveryId: deliveryId(event.id, endpoint.id), ...attempt });
+  },
+});
 
-  /** Evaluates a filter against a sample event, without sending anything. */
-  endpoints.post('/:id/test-filter', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    const body = parse(testFilterBody, req.body ?? {}, 'body');
+/** Evaluates a filter against a sample event, without sending anything. */
+export const testEndpointFilterRoute = defineRoute({
+  method: 'post',
+  path: '/v1/endpoints/{id}/test-filter',
+  operationId: 'testEndpointFilter',
+  summary: 'Evaluate a filter (the endpoint\'s own, or one given) against a sample event or a catalog type\'s example; nothing is sent',
+  tag: 'endpoints',
+  params: endpointIdParams,
+  // Absent, the body is read as `{}`: the 400 then says to give "event" or "eventType", rather than that a body is missing.
+  body: { schema: testFilterBody, required: true, emptyWhenAbsent: true },
+  responses: [{ status: 200, description: 'whether the event matches, and why', schema: filterMatchSchema }],
+  errors: { 400: 'a bad filter (the path names the operator or path) or event', 404: NO_ENDPOINT },
+  handler: async ({ params: { id }, body, res, reply }, deps) => {
     const endpoint = await visibleEndpoint(deps.pool, res, id);
     let sample: SubmitEvent;
     if (body.event) sample = body.event;
@@ -190,30 +192,69 @@ export function operationsRouter(deps: OperationsDeps): { deliveries: Router; ca
       occurredAt: sample.occurredAt ?? new Date().toISOString(),
       body: { data: sample.body.data, errors: sample.body.errors ?? [] },
     });
-    res.json(filter ? { ...explainFilterMatch(filter, event), filter } : { matched: true, reasons: ['the endpoint has no filter'], filter: null });
-  });
+    return reply(200, filter ? { ...explainFilterMatch(filter, event), filter } : { matched: true, reasons: ['the endpoint has no filter'], filter: null });
+  },
+});
 
-  endpoints.get('/:id/deliveries', async (req, res) => {
-    const { id } = parse(endpointIdParams, req.params, 'path');
-    const query = parse(endpointDeliveriesQuery, req.query, 'query');
+export const listEndpointDeliveriesRoute = defineRoute({
+  method: 'get',
+  path: '/v1/endpoints/{id}/deliveries',
+  operationId: 'listEndpointDeliveries',
+  summary: "The endpoint's delivery log, filtered (cursor pagination)",
+  tag: 'endpoints',
+  params: endpointIdParams,
+  query: endpointDeliveriesQuery,
+  responses: [{ status: 200, description: 'a page of the delivery log', schema: deliveryPageSchema }],
+  errors: { 404: NO_ENDPOINT },
+  handler: async ({ params: { id }, query, res, reply }, deps) => {
     await visibleEndpoint(deps.pool, res, id);
     const data = await listDeliveryLog(deps.pool, { endpointId: id, ...query });
-    res.json({
+    return reply(200, {
       data: data.map(({ cursor: _cursor, ...entry }) => entry),
       nextCursor: data.length === query.limit ? data[data.length - 1]!.cursor : null,
     });
-  });
+  },
+});
 
-  return { deliveries, calls, endpoints };
-}
+export const retryDeliveryRoute = defineRoute({
+  method: 'post',
+  path: '/v1/deliveries/{id}/retry',
+  operationId: 'retryDelivery',
+  summary: 'Send one failed or skipped delivery again',
+  tag: 'deliveries',
+  params: deliveryIdParams,
+  responses: [{ status: 202, description: 'the call workflow was signalled', schema: retryAcceptedSchema }],
+  errors: {
+    400: 'the id is not a delivery id',
+    404: "no such delivery (or it is another client's)",
+    409: "the delivery is pending or succeeded, or its call's content was erased",
+    503: TEMPORAL_DOWN,
+  },
+  handler: async ({ params: { id }, res, reply }, deps) => {
+    const delivery = await getDeliveryHead(deps.pool, id);
+    if (!delivery) throw notFound('delivery', id);
+    assertVisible(principalOf(res), delivery.clientId, 'delivery', id);
+    // Its call's content was erased: there is nothing left to send.
+    if (delivery.erased) throw new ApiError(409, 'not_retryable', `delivery ${id} cannot be retried: its call's content was erased`);
+    // Waiting out its backoff: retry now (its call's workflow ends the wait; its retries go on from there if it fails).
+    if (delivery.retrying && !delivery.endpointDeleted) {
+      await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () => requestRetryNow(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }));
+      return reply(202, { deliveryId: id, callId: delivery.callId });
+    }
+    if (delivery.status !== 'failed' && delivery.status !== 'skipped') {
+      throw new ApiError(409, 'not_retryable', `delivery ${id} is ${delivery.status}; only failed, skipped or retrying deliveries can be retried`);
+    }
+    // The workflow leaves deliveries to deleted endpoints alone: say so rather than accept a no-op.
+    if (delivery.endpointDeleted) throw new ApiError(409, 'not_retryable', `delivery ${id} cannot be retried: its endpoint was deleted`);
+    await callTemporal(deps, 'signal the call workflow', { deliveryId: id }, () =>
+      requestRedelivery(deps.temporal, delivery.callId, { deliveryId: id, source: 'api' }, deps),
+    );
+    return reply(202, { deliveryId: id, callId: delivery.callId });
+  },
+});
 
-interface FirstAttempt {
-  outcome: AttemptOutcome;
-  statusCode: number | null;
-  durationMs: number;
-  error: string | null;
-  responseExcerpt: string | null;
-}
+/** The first attempt's outcome, as the test's answer shows it. */
+type FirstAttempt = Omit<z.output<typeof testResultSchema>, 'eventId' | 'deliveryId'>;
 
 async function firstAttempt(pool: Pool, id: string, waitMs: number): Promise<FirstAttempt | undefined> {
   const deadline = Date.now() + waitMs;

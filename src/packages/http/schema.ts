@@ -715,6 +715,8 @@ export interface components {
                 /** @description PEM: the CAs to trust for the receiver's certificate, instead of the public ones */
                 ca?: string;
             };
+            /** @description custom endpoints: send each attempt's W3C `traceparent` header (when callhook's tracing is on), so the receiver's spans join the event's trace; default false */
+            sendTraceparent?: boolean;
         };
         UpdateEndpoint: {
             /** Format: uri */
@@ -790,6 +792,8 @@ export interface components {
                 /** @description PEM: the CAs to trust for the receiver's certificate, instead of the public ones */
                 ca?: string;
             } | null;
+            /** @description custom endpoints: send each attempt's W3C `traceparent` header (when callhook's tracing is on), so the receiver's spans join the event's trace; default false */
+            sendTraceparent?: boolean;
         };
         SubmitEvent: {
             /** @description Idempotency key; generated when absent. The same id is accepted once. */
@@ -1044,6 +1048,8 @@ export interface components {
                 /** @description the delay before each retry, in ms (1 s to 1 day each); [] disables retries */
                 delaysMs: number[];
             } | null;
+            /** @description whether each attempt carries a W3C `traceparent` header (custom endpoints, tracing on) */
+            sendTraceparent: boolean;
             /** @description the client certificate presented for mutual TLS (never its key); null: none */
             tls: {
                 subject: string;
@@ -1110,6 +1116,8 @@ export interface components {
                 /** @description the delay before each retry, in ms (1 s to 1 day each); [] disables retries */
                 delaysMs: number[];
             } | null;
+            /** @description whether each attempt carries a W3C `traceparent` header (custom endpoints, tracing on) */
+            sendTraceparent: boolean;
             /** @description the client certificate presented for mutual TLS (never its key); null: none */
             tls: {
                 subject: string;
@@ -1177,6 +1185,8 @@ export interface components {
             outcome: "succeeded" | "retryable" | "final" | "cancelled";
             error: string | null;
             responseExcerpt: string | null;
+            /** @description the OpenTelemetry trace the attempt's span is in (the event's trace); null when tracing was off */
+            traceId: string | null;
         };
         DeliveryAction: {
             /** @enum {string} */
@@ -1677,6 +1687,8 @@ export interface components {
              * @description when the event's content was erased; null when it was not
              */
             erasedAt: string | null;
+            /** @description the OpenTelemetry trace of the event, begun by the request that accepted it; null when tracing was off */
+            traceId: string | null;
         };
         CallView: {
             callId: string;

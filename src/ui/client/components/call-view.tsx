@@ -150,6 +150,12 @@ export function CallView(props: { initialCallId: string; endpoints: ReadonlyMap<
                   <span class="hint">
                     {' '}
                     · occurred {formatTime(event.occurredAt)} · received {formatTime(event.receivedAt)} · <code>{event.id}</code>
+                    {event.traceId && (
+                      <>
+                        {' '}
+                        · trace <code>{event.traceId}</code>
+                      </>
+                    )}
                   </span>
                 </div>
                 <ul class="call-deliveries" aria-label={`Deliveries of ${event.eventType}`}>

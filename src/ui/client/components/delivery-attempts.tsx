@@ -1,4 +1,4 @@
-/** A delivery's attempts (status, error, duration, response excerpt) and the operator actions on it. */
+/** A delivery's attempts (status, error, duration, response excerpt, trace id) and the operator actions on it. */
 import type { DeliveryLogEntry } from '../api-types';
 import { formatMs, formatTime } from '../format';
 
@@ -20,6 +20,7 @@ export function DeliveryAttempts(props: { delivery: DeliveryLogEntry }) {
               <th scope="col">Duration</th>
               <th scope="col">Error</th>
               <th scope="col">Response excerpt</th>
+              <th scope="col">Trace</th>
             </tr>
           </thead>
           <tbody>
@@ -34,6 +35,7 @@ export function DeliveryAttempts(props: { delivery: DeliveryLogEntry }) {
                 <td>{formatMs(attempt.durationMs)}</td>
                 <td class="error-text">{attempt.error ?? ''}</td>
                 <td>{attempt.responseExcerpt ? <pre class="excerpt">{attempt.responseExcerpt}</pre> : ''}</td>
+                <td>{attempt.traceId ? <code>{attempt.traceId}</code> : ''}</td>
               </tr>
             ))}
           </tbody>
