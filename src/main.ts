@@ -30,7 +30,7 @@ import { assertDevServerInstalled } from './temporal/temporal-testing';
 import { ensureTemporalCli } from './temporal/ensure-cli';
 import { ensureRetentionSchedule } from './temporal/retention-schedule';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
-import { dataConverterFrom } from './temporal/payload-codec';
+import { dataConverterFrom, rewrapCallDataKeysFrom } from './temporal/payload-codec';
 import { outboxRelayFrom } from './outbox/relay';
 import { activityDepsFrom, createWorker, installTemporalRuntime, workerSizingFrom } from './worker';
 
@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   await migrate(pool);
   // Rows still in plaintext (written before encryption at rest) or sealed under an older key: sealed under the current one.
   await reencryptEndpointSecrets(pool, secretsKeys);
+  // Calls' data keys wrapped under an older payload key: re-wrapped under the current one (that key can then go).
+  await rewrapCallDataKeysFrom(config, pool, logger);
   // Refuses to start here, before anything else runs, when keys are required and none exists.
   const auth = await resolveAuth(config, pool);
 

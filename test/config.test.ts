@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { deliverySettingsFrom } from '../src/config/delivery-settings';
 import { DEFAULT_ENDPOINT_HEALTH, endpointHealthSettingsFrom } from '../src/config/endpoint-health-settings';
+import { tracingSettingsFrom } from '../src/observability/tracing';
 
 /** Production needs a secrets key; any valid ring will do here. */
 const PRODUCTION_SECRETS = { SECRETS_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
@@ -76,4 +77,22 @@ test('endpoint health: 5 days to auto-disable (off: never), a circuit of 5 calls
   const set = endpointHealthSettingsFrom(loadConfig({ ENDPOINT_DISABLE_AFTER: 'off', CIRCUIT_BREAKER_CALLS: '0', CIRCUIT_BREAKER_COOLDOWN: '30s' }));
   assert.deepEqual(set, { circuitBreakerCalls: 0, circuitCooldownMs: 30_000, disableAfterMs: 0 });
   assert.equal(loadConfig({ ENDPOINT_DISABLE_AFTER: '12h' }).ENDPOINT_DISABLE_AFTER, 12 * 3_600_000);
+});
+
+test('tracing: off without an endpoint or when disabled; the base URL gets /v1/traces, a traces URL is taken as is; only http/json', () => {
+  assert.equal(tracingSettingsFrom(loadConfig({})), null);
+  assert.deepEqual(tracingSettingsFrom(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })), {
+    tracesUrl: 'http://collector:4318/v1/traces',
+    serviceName: 'callhook',
+  });
+  assert.deepEqual(
+    tracingSettingsFrom(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp', OTEL_SERVICE_NAME: 'hooks' }),
+    ),
+    { tracesUrl: 'https://traces.example/otlp', serviceName: 'hooks' },
+  );
+  assert.equal(tracingSettingsFrom(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' })), null);
+  assert.equal(tracingSettingsFrom(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' })), null);
+  assert.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), (err: Error) => err instanceof ConfigError && /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http/.test(err.message));
+  assert.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL: callhook exports OTLP over HTTP with JSON bodies/);
 });

@@ -21,7 +21,7 @@ import { KeyRing } from '../src/crypto/key-ring';
 import { findTemporalCli } from '../src/temporal/cli-location';
 import { CallStatus, ClientId, LastEventType } from '../src/temporal/search-attributes';
 import { DATA_KEY_ID_METADATA, ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, PayloadCodecError, payloadCodecFrom } from '../src/temporal/payload-codec';
-import { CallDataKeys, forgetCallDataKeys } from '../src/crypto/call-data-keys';
+import { CallDataKeys, rewrapCallDataKeys, forgetCallDataKeys } from '../src/crypto/call-data-keys';
 import { isCallWorkflowId, SYSTEM_SCHEDULE_IDS } from '../src/temporal/system-workflow-ids';
 import { RETENTION_SCHEDULE_ID } from '../src/temporal/retention-schedule';
 import { RECONCILE_SCHEDULE_ID } from '../src/temporal/reconcile-schedule';
@@ -189,6 +189,29 @@ describe('per-call data keys (crypto-shredding)', () => {
     const [fresh] = await codec.encode([original()], callCtx('call-unit-erased'));
     assert.notEqual(utf8(fresh!.metadata?.[DATA_KEY_ID_METADATA]), utf8(sealed!.metadata?.[DATA_KEY_ID_METADATA]));
     assert.deepEqual((await other.decode([fresh!])).map(note), [{ note: 'confidential transcript' }]);
+  });
+
+  test('after a rotation, data keys are re-wrapped under the new payload key: the old one can go, history still decodes, erasure still shreds', async () => {
+    const codec = new EncryptionCodec(ring(), new CallDataKeys(db.pool, ring()));
+    const [sealed] = await codec.encode([original()], callCtx('call-unit-rotated'));
+    const rotatedText = `${KeyRing.generateText('test-key-2')},${KEY_TEXT}`;
+    const rotated = KeyRing.parse(rotatedText);
+    const wrappedUnder = async () =>
+      (await db.pool.query<{ wrapped_key: string }>('SELECT wrapped_key FROM call_data_keys WHERE call_id = $1', ['call-unit-rotated'])).rows[0]!.wrapped_key.split('.')[1];
+    assert.equal(await wrappedUnder(), 'test-key-1');
+    const result = await rewrapCallDataKeys(db.pool, rotated);
+    assert.equal(result.keyId, 'test-key-2');
+    assert.ok(result.rewrapped >= 1 && result.failures.length === 0, JSON.stringify(result));
+    assert.equal(await wrappedUnder(), 'test-key-2');
+    assert.deepEqual(await rewrapCallDataKeys(db.pool, rotated), { keyId: 'test-key-2', rewrapped: 0, failures: [] }, 'nothing left to do');
+    // The new key alone: the data key opens, so the payload written before the rotation decodes (its data key did not change).
+    const newKeyOnly = rotatedText.split(',')[0]!;
+    const afterRotation = new EncryptionCodec(KeyRing.parse(newKeyOnly), new CallDataKeys(db.pool, KeyRing.parse(newKeyOnly)));
+    assert.deepEqual((await afterRotation.decode([sealed!])).map(note), [{ note: 'confidential transcript' }]);
+    // A key wrapped under a ring key that is gone is reported by id, and left as it is.
+    const lost = await rewrapCallDataKeys(db.pool, KeyRing.parse(KeyRing.generateText('test-key-3')));
+    assert.ok(lost.failures.some((f) => f.callId === 'call-unit-rotated' && /no key "test-key-2"/.test(f.message)), JSON.stringify(lost.failures));
+    assert.equal(await wrappedUnder(), 'test-key-2');
   });
 
   test("after an erasure here, what the call's stopped run still writes goes under a throwaway key (no new key row); a new event gets a new key", async () => {

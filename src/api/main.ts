@@ -13,7 +13,7 @@ import { signingKeysFrom } from '../destinations/signing/from-config';
 import { logger } from '../observability/logger';
 import { tracingClientInterceptors, tracingFrom } from '../observability/tracing';
 import { onShutdownSignal } from '../process/shutdown';
-import { dataConverterFrom } from '../temporal/payload-codec';
+import { dataConverterFrom, rewrapCallDataKeysFrom } from '../temporal/payload-codec';
 import { createApp } from './app';
 import { appDepsFrom } from './app-deps';
 import { resolveAuth } from './auth/auth-mode';
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   await migrate(pool);
   // Rows still in plaintext (written before encryption at rest) or sealed under an older key: sealed under the current one.
   await reencryptEndpointSecrets(pool, secretsKeys);
+  // Calls' data keys wrapped under an older payload key: re-wrapped under the current one (that key can then go).
+  await rewrapCallDataKeysFrom(config, pool, logger);
   // Refuses to start here, before anything else runs, when keys are required and none exists.
   const auth = await resolveAuth(config, pool);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });

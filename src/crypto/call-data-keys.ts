@@ -237,3 +237,51 @@ export class CallDataKeys {
     return { id: row.id, callId: row.call_id, ringKeyId, cipher: new KeyRing([{ id: row.id, key: secret }]) };
   }
 }
+
+/** Data keys re-wrapped per query. */
+const REWRAP_PAGE = 500;
+
+export interface RewrapResult {
+  /** The payload ring's current key: every data key that could be opened is wrapped under it now. */
+  keyId: string;
+  rewrapped: number;
+  /** Keys the ring cannot open (their ring key was removed): named, never shown. They stay as they are. */
+  failures: { id: string; callId: string; message: string }[];
+}
+
+/**
+ * Re-wraps every call's data key wrapped under an older key of the payload ring with its current key, so that after a
+ * rotation (a new key put in front of PAYLOAD_ENCRYPTION_KEY) the old key can be dropped from the ring once this has
+ * run. The data keys themselves do not change: payloads already in Temporal history still decode, and erasing a call
+ * still destroys its one key. Run at every API start (after migrate). Each row is updated only if it is still as
+ * read (a concurrent erasure or re-wrap wins); a key that cannot be opened is reported, not changed.
+ */
+export async function rewrapCallDataKeys(pool: Pool, ring: KeyRing): Promise<RewrapResult> {
+  const result: RewrapResult = { keyId: ring.currentId, rewrapped: 0, failures: [] };
+  let after = '';
+  for (;;) {
+    const { rows } = await pool.query<KeyRow>({
+      name: 'call-data-keys-to-rewrap',
+      text: `SELECT id, call_id, wrapped_key FROM call_data_keys WHERE split_part(wrapped_key, '.', 2) <> $1 AND id > $2 ORDER BY id LIMIT $3`,
+      values: [ring.currentId, after, REWRAP_PAGE],
+    });
+    for (const row of rows) {
+      let rewrapped: string;
+      try {
+        const aad = wrapAad(row.id, row.call_id);
+        rewrapped = ring.seal(ring.open(row.wrapped_key, aad), aad);
+      } catch (err) {
+        result.failures.push({ id: row.id, callId: row.call_id, message: err instanceof KeyRingError ? err.message : String(err) });
+        continue;
+      }
+      const updated = await pool.query({
+        name: 'call-data-key-rewrap',
+        text: 'UPDATE call_data_keys SET wrapped_key = $3 WHERE id = $1 AND wrapped_key = $2',
+        values: [row.id, row.wrapped_key, rewrapped],
+      });
+      result.rewrapped += updated.rowCount ?? 0;
+    }
+    if (rows.length < REWRAP_PAGE) return result;
+    after = rows[rows.length - 1]!.id;
+  }
+}

@@ -17,8 +17,9 @@ import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCo
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../config/config';
 import type { Pool } from '../db/pool';
-import { CallDataKeyError, CallDataKeys, type CallDataKey } from '../crypto/call-data-keys';
+import { CallDataKeyError, CallDataKeys, rewrapCallDataKeys, type CallDataKey } from '../crypto/call-data-keys';
 import { KeyRing } from '../crypto/key-ring';
+import type { Logger } from '../observability/logger';
 import { isCallWorkflowId } from './system-workflow-ids';
 
 /** The `encoding` of an encrypted payload (the name Temporal's samples use). */
@@ -194,4 +195,21 @@ export function payloadCodecFrom(config: Pick<Config, 'PAYLOAD_ENCRYPTION_KEY'>,
 export function dataConverterFrom(config: Pick<Config, 'PAYLOAD_ENCRYPTION_KEY'>, pool: Pool | null): DataConverter | undefined {
   const codec = payloadCodecFrom(config, pool);
   return codec && { payloadCodecs: [codec] };
+}
+
+/**
+ * At start (API processes): the calls' data keys wrapped under an older key of PAYLOAD_ENCRYPTION_KEY, re-wrapped
+ * under its current one (`rewrapCallDataKeys`), so a rotated-out key can be removed from the ring afterwards.
+ * Logs what it did; keys the ring cannot open are logged (by id) and left as they are. Nothing without the variable.
+ */
+export async function rewrapCallDataKeysFrom(config: Pick<Config, 'PAYLOAD_ENCRYPTION_KEY'>, pool: Pool, log: Logger): Promise<void> {
+  if (config.PAYLOAD_ENCRYPTION_KEY === undefined) return;
+  const result = await rewrapCallDataKeys(pool, KeyRing.parse(config.PAYLOAD_ENCRYPTION_KEY));
+  if (result.rewrapped > 0) log.info({ keyId: result.keyId, rewrapped: result.rewrapped }, 'calls\' data keys re-wrapped under the current payload key');
+  if (result.failures.length > 0) {
+    log.error(
+      { keyId: result.keyId, failures: result.failures.length, first: result.failures.slice(0, 5) },
+      "calls' data keys that PAYLOAD_ENCRYPTION_KEY cannot open (a key they were wrapped under was removed from the ring): those calls' payloads do not decode",
+    );
+  }
 }
