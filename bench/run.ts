@@ -10,6 +10,7 @@
  *   BENCH_VARIANTS=floor,callhook npm run bench      # skip a baseline
  *   BENCH_RESULTS_DIR=/tmp/bench npm run bench       # results elsewhere
  *   BENCH_API=apart npm run bench                    # callhook's API in a process of its own
+ *   BENCH_TRACING=on npm run bench                   # callhook traced (OTLP/HTTP to a sink here; the floor untraced)
  *
  * Sizes: see each scenario's header. One Temporal dev server (with eager activity execution)
  * and one Postgres database (TEST_DATABASE_URL) serve the whole run; every measured run gets
@@ -21,6 +22,8 @@ import { FAST_SETTINGS, Harness } from '../test/helpers/harness';
 import { startApiApart, type ApiApart } from './lib/api-apart';
 import { findTemporalCli } from '../src/temporal/cli-location';
 import { FloorWorker } from './baselines/floor';
+import { SpanSink } from './lib/span-sink';
+import { startTracing } from '../src/observability/tracing';
 import { ABANDON_TIMEOUT_MS, IDLE_TIMEOUT_MS, intEnv, loadRunConfig } from './lib/config';
 import { BenchContext } from './lib/context';
 import type { ScenarioResult } from './lib/types';
@@ -52,7 +55,10 @@ async function main(): Promise<number> {
   const settings = { idleTimeoutMs: IDLE_TIMEOUT_MS, abandonTimeoutMs: ABANDON_TIMEOUT_MS };
   // callhook's worker as configured by default (WORKER_MAX_CACHED_WORKFLOWS), and the floor's the same.
   const { maxCachedWorkflows } = config;
-  const h = await Harness.start({ devServerArgs: DEV_SERVER_ARGS, settings, maxCachedWorkflows });
+  // BENCH_TRACING=on: callhook (API, relay, worker) traced, its spans sent to a sink in this process; the floor is not.
+  const sink = process.env.BENCH_TRACING === 'on' ? await SpanSink.start() : undefined;
+  const tracing = sink ? startTracing({ tracesUrl: sink.tracesUrl, serviceName: 'callhook-bench' }, 'all') : undefined;
+  const h = await Harness.start({ devServerArgs: DEV_SERVER_ARGS, settings, maxCachedWorkflows, ...(tracing && { tracing }) });
   const results: ScenarioResult[] = [];
   const failures: BenchReport['failures'] = [];
   let floor: FloorWorker | undefined;
@@ -90,6 +96,8 @@ async function main(): Promise<number> {
     await apart?.stop();
     await floor?.stop();
     await h.stop();
+    await tracing?.shutdown();
+    await sink?.stop();
   }
 
   const report: BenchReport = {
@@ -104,6 +112,7 @@ async function main(): Promise<number> {
       abandonTimeoutMs: ABANDON_TIMEOUT_MS,
       variants: config.variants.join(', '),
       maxCachedWorkflows: `${maxCachedWorkflows} (callhook's worker and the floor's)`,
+      tracing: sink ? `on (callhook only; ${sink.spans} spans exported in ${sink.requests} OTLP requests over the whole run, warm-up included)` : 'off',
     },
     scenarios: results,
     failures,

@@ -1,6 +1,6 @@
 /**
  * A server span per API request (tracing on only): named `METHOD /route` once the route is known, with
- * the method, path template, status code and, for an error, its code — never a body, a query value or a
+ * the method, path template and status code (a 5xx marks it failed) — never a body, a query value or a
  * header. A caller's `traceparent` is honoured, so a platform's own trace continues into callhook. The
  * span is the active context of the whole handler chain: an event accepted in it stores it as its
  * `trace_parent` (src/api/accept-event.ts), which is how its deliveries join this trace later.

@@ -22,7 +22,8 @@ import { devServerUiOrigins } from '../../src/temporal/dev-server';
 import { payloadCodecFrom } from '../../src/temporal/payload-codec';
 import { ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule';
 import { PortalTokens } from '../../src/auth/portal-tokens';
-import { type CallhookWorker, DEFAULT_BOOKKEEPING_SLOTS, WORKFLOWS_PATH, WORKFLOW_PRELOAD_MODULES, createWorker } from '../../src/worker';
+import { type CallhookWorker, DEFAULT_BOOKKEEPING_SLOTS, WORKFLOWS_PATH, WORKFLOW_PRELOAD_MODULES, bundleWorkflows, createWorker } from '../../src/worker';
+import { tracingClientInterceptors, type Tracing } from '../../src/observability/tracing';
 import { createPool, type Pool } from '../../src/db/pool';
 import { startDevServer } from './local-services';
 import { createTestDatabase, type TestDatabase } from './postgres';
@@ -96,6 +97,11 @@ export interface HarnessOptions {
    * serves /codec (CORS for the Web UI's origins when `uiPort` is given). `env.client` stays without the codec.
    */
   payloadEncryptionKey?: string;
+  /**
+   * This process's tracing (startTracing): the worker runs the traced workflow bundle with the activity interceptors, and
+   * the API's and relay's client the OpenTelemetry client interceptor. The bench's `BENCH_TRACING=on` measures it.
+   */
+  tracing?: Tracing;
   /** The API's port (e.g. known before the dev server starts, for `--ui-codec-endpoint`); any free one unless given. */
   apiPort?: number;
   /**
@@ -162,7 +168,7 @@ export class Harness {
     const [env, db, workflows] = await Promise.all([
       startDevServer({ ...(options.devServerArgs && { extraArgs: options.devServerArgs }), ...(options.uiPort !== undefined && { uiPort: options.uiPort }) }),
       createTestDatabase(),
-      workflowBundle(),
+      options.tracing ? bundleWorkflows(new DefaultLogger('WARN'), { traced: true }) : workflowBundle(),
     ]);
     const taskQueue = `test-${randomBytes(4).toString('hex')}`;
     const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callhook-harness-keys-'));
@@ -187,7 +193,10 @@ export class Harness {
     const settings = { ...FAST_SETTINGS, ...options.settings };
     const payloadCodec = payloadCodecFrom({ PAYLOAD_ENCRYPTION_KEY: options.payloadEncryptionKey }, pool);
     const dataConverter = payloadCodec && { payloadCodecs: [payloadCodec] };
-    const client = dataConverter ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter }) : env.client;
+    const client =
+      dataConverter || options.tracing
+        ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', ...(dataConverter && { dataConverter }), ...tracingClientInterceptors(options.tracing ?? null) })
+        : env.client;
     // Accepted events reach their workflows through the outbox relay, as in a configured process.
     const outbox = new OutboxRelay({
       pool,
@@ -210,6 +219,7 @@ export class Harness {
       ...(options.activitySlots !== undefined && { activitySlots: options.activitySlots }),
       ...(options.bookkeepingSlots !== undefined && { bookkeepingSlots: options.bookkeepingSlots }),
       ...(dataConverter && { dataConverter }),
+      ...(options.tracing && { tracing: options.tracing }),
       deps: {
         pool,
         bookkeepingPool,
