@@ -9,7 +9,7 @@
  *
  * Spans carry ids, types, routes and status codes only: never an event's body, a header value or a secret.
  */
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { DiagLogLevel, context, diag, propagation, trace, type DiagLogger, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource, detectResourcesSync, envDetectorSync, hostDetectorSync, processDetectorSync } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -101,6 +101,8 @@ export function activeTracing(): Tracing | null {
 export function tracingFrom(config: TracingEnv, role: 'api' | 'worker' | 'all', logger: Logger): Tracing | null {
   const settings = tracingSettingsFrom(config);
   if (!settings) return null;
+  // The SDK reports export failures (a collector down) through its diagnostic logger, silent unless set.
+  diag.setLogger(throttledDiagLogger(logger), DiagLogLevel.WARN);
   const tracing = startTracing(settings, role);
   logger.info({ tracesUrl: settings.tracesUrl, serviceName: settings.serviceName }, 'tracing on: spans are exported over OTLP/HTTP');
   return tracing;
@@ -112,4 +114,47 @@ export function tracingFrom(config: TracingEnv, role: 'api' | 'worker' | 'all', 
  */
 export function tracingClientInterceptors(tracing: Tracing | null): { interceptors?: ClientInterceptors } {
   return tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {};
+}
+
+/** How often the same kind of OpenTelemetry problem is logged at the most: a collector that is down fails every export. */
+const DIAG_LOG_EVERY_MS = 60_000;
+
+/** The SDK's warnings and errors in our log, each message at most once a minute (with how many were not logged). */
+function throttledDiagLogger(logger: Logger): DiagLogger {
+  const last = new Map<string, { at: number; dropped: number }>();
+  const log = (level: 'warn' | 'error') => (raw: string, ...args: unknown[]) => {
+    const message = errorMessageOf(raw);
+    const now = Date.now();
+    const seen = last.get(message);
+    if (seen && now - seen.at < DIAG_LOG_EVERY_MS) {
+      seen.dropped++;
+      return;
+    }
+    last.set(message, { at: now, dropped: 0 });
+    const detail = args.map(describe);
+    logger[level]({ detail, ...(seen && { notLoggedSince: seen.dropped }) }, `opentelemetry: ${message}`);
+  };
+  const ignore = () => undefined;
+  return { error: log('error'), warn: log('warn'), info: ignore, debug: ignore, verbose: ignore };
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value); // circular: its class is enough
+  }
+}
+
+/** The SDK's error handler logs an error as its JSON (stack and all): its `message` is what is worth a log line. */
+function errorMessageOf(text: string): string {
+  if (!text.startsWith('{')) return text;
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : text;
+  } catch {
+    return text; // not JSON after all
+  }
 }
