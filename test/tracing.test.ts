@@ -152,6 +152,8 @@ test('one event is one trace across the API and the worker; a later event of the
       }),
     }),
   );
+  // A health probe (every few seconds in a deployment) makes no trace.
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
   const callId = `call-trace-${Date.now().toString(36)}`;
   const first = await deliver(event(`${callId}-1`, callId, 'OUTBOUND_CALL_CALLING'));
   // The second only once the first was delivered: each then has its own activity (a batch runs in its first event's trace).
@@ -203,6 +205,8 @@ test('one event is one trace across the API and the worker; a later event of the
   // The delivery log shows each attempt's trace id.
   const detail = await json<{ deliveries: { attempts: { traceId: string | null }[] }[] }>(await fetch(`${base}/v1/events/${encodeURIComponent(`${callId}-1`)}`));
   assert.deepEqual(detail.deliveries.flatMap((d) => d.attempts.map((a) => a.traceId)), [traceA]);
+
+  assert.ok(!exportedSpans().some((s) => s.name.includes('/healthz')), 'health probes are not traced');
 
   // No span, attribute or event carries the body, the bearer token or the secret header's value.
   const everything = collector!.requests.map((r) => r.rawBody).join('\n');

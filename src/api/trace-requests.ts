@@ -9,9 +9,12 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { RequestHandler } from 'express';
 import { activeTracing, tracer } from '../observability/tracing';
 
+/** Traced: the API under /v1 and the codec. Not: health probes, metric scrapes, the page's files (a trace every few seconds, none of them an event's). */
+const TRACED = /^\/(v1|codec)(\/|$)/;
+
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
-    if (!activeTracing()) return next();
+    if (!activeTracing() || !TRACED.test(req.path)) return next();
     const parent = propagation.extract(context.active(), req.headers);
     const span = tracer().startSpan(
       req.method,
