@@ -88,8 +88,11 @@ describe('POST /v1/deliveries/:id/retry', () => {
     assert.equal(response.status, 409);
     assert.equal(response.body.error.code, 'not_retryable');
 
-    // Skip it (from Temporal), then retry the skipped delivery through the API.
-    await h.env.client.workflow.getHandle(callId).signal(skipSignal, { deliveryId: pending!.id, reason: 'test' });
+    // Skip it (from Temporal), then retry the skipped delivery through the API. The call's workflow exists once the
+    // outbox relay has signalled the event: 202 only means Postgres has it.
+    const handle = h.env.client.workflow.getHandle(callId);
+    await eventually(async () => ((await handle.describe()).status.name === 'RUNNING' ? true : undefined), "the call's workflow to run");
+    await handle.signal(skipSignal, { deliveryId: pending!.id, reason: 'test' });
     await h.waitForDeliveries(callId, (l) => l[0]?.status === 'skipped');
     receiver.heal();
     assert.equal((await h.api('POST', `/v1/endpoints/${endpointId}/resume`)).status, 200);
