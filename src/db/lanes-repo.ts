@@ -14,9 +14,6 @@ import type { Queryable } from './pool';
 
 export type { CallSummary, EventPlan, LaneItem, LaneWindow };
 
-
-
-
 const SYSTEM_EVENT_TYPES = EVENT_TYPE_NAMES.filter(isSystemEventType);
 
 interface LaneItemRow {
